@@ -1,0 +1,197 @@
+"""Dataset groups, schemas, datasets and dataset import jobs (spec 30 §1-§3, spec 10)."""
+
+from __future__ import annotations
+
+from ..control import lifecycle
+from ..control.arns import dataset_arn
+from ..control.lifecycle import ACTIVE, FailedWork
+from ..data import csv_import, schemas
+from ..data.datasets import DatasetGroupData
+from ..errors import InvalidInputException, ResourceInUseException
+from .. import moto_compat
+from . import operation
+from .common import bool_param, list_page, no_children, require_active
+
+
+# ----- dataset groups
+@operation("CreateDatasetGroup")
+def create_dataset_group(ctx, p):
+    if p.get("roleArn") and not p.get("kmsKeyArn"):
+        raise InvalidInputException("roleArn is only valid together with kmsKeyArn.")
+    store = ctx.store
+    arn = store.arn("dataset-group", p["name"])
+    record = {k: p.get(k) for k in ("name", "roleArn", "kmsKeyArn", "domain")}
+    record["datasetGroupArn"] = arn
+    res = store.create("dataset-group", arn, record, tags=p.get("tags"), status=ACTIVE)
+    res.extra["data"] = DatasetGroupData()
+    return {"datasetGroupArn": arn, "domain": p.get("domain")}
+
+
+@operation("DescribeDatasetGroup")
+def describe_dataset_group(ctx, p):
+    return {"datasetGroup": ctx.store.get("dataset-group", p["datasetGroupArn"]).record}
+
+
+@operation("ListDatasetGroups")
+def list_dataset_groups(ctx, p):
+    return list_page(ctx.store.all("dataset-group"), p, "datasetGroups")
+
+
+@operation("DeleteDatasetGroup")
+def delete_dataset_group(ctx, p):
+    store = ctx.store
+    with store.lock:
+        res = store.get("dataset-group", p["datasetGroupArn"])
+        no_children(store, res, ("dataset", "solution", "recommender", "event-tracker", "filter",
+                                 "metric-attribution"), "dataset group")
+        store.remove(res)
+    return {}
+
+
+# ----- schemas
+@operation("CreateSchema")
+def create_schema(ctx, p):
+    try:
+        parsed = schemas.parse_schema(p["schema"], p.get("domain"))
+    except schemas.SchemaError as exc:
+        raise InvalidInputException(str(exc)) from None
+    arn = ctx.store.arn("schema", p["name"])
+    record = {"name": p["name"], "schemaArn": arn, "schema": p["schema"], "domain": p.get("domain")}
+    res = ctx.store.create("schema", arn, record, status=None)
+    res.extra["parsed"] = parsed
+    return {"schemaArn": arn}
+
+
+@operation("DescribeSchema")
+def describe_schema(ctx, p):
+    return {"schema": ctx.store.get("schema", p["schemaArn"]).record}
+
+
+@operation("ListSchemas")
+def list_schemas(ctx, p):
+    return list_page(ctx.store.all("schema"), p, "schemas")
+
+
+@operation("DeleteSchema")
+def delete_schema(ctx, p):
+    store = ctx.store
+    with store.lock:
+        res = store.get("schema", p["schemaArn"])
+        users = store.all("dataset", lambda d: d.record["schemaArn"] == res.arn)
+        if users:
+            raise ResourceInUseException(f"Schema {res.arn} is used by dataset {users[0].arn}.")
+        store.remove(res)
+    return {}
+
+
+# ----- datasets
+@operation("CreateDataset")
+def create_dataset(ctx, p):
+    store = ctx.store
+    with store.lock:
+        group = store.get("dataset-group", p["datasetGroupArn"])
+        require_active(group, "dataset group")
+        schema = store.get("schema", p["schemaArn"])
+        dataset_type = schemas.canonical_dataset_type(p["datasetType"])
+        if dataset_type is None:
+            raise InvalidInputException(
+                f"Invalid datasetType {p['datasetType']!r}: expected one of Interactions, Users, Items, "
+                "Actions, Action_Interactions."
+            )
+        domain = group.record.get("domain")
+        if domain and dataset_type in ("ACTIONS", "ACTION_INTERACTIONS"):
+            raise InvalidInputException(
+                f"A domain dataset group ({domain}) cannot have an {p['datasetType']} dataset."
+            )
+        if (schema.record.get("domain") or None) != (domain or None):
+            raise InvalidInputException(
+                f"The schema's domain ({schema.record.get('domain') or 'none'}) does not match the dataset "
+                f"group's domain ({domain or 'none'})."
+            )
+        try:
+            schemas.check_schema_for_dataset(schema.extra["parsed"], dataset_type, domain)
+        except schemas.SchemaError as exc:
+            raise InvalidInputException(str(exc)) from None
+        arn = dataset_arn(group.arn, dataset_type)
+        record = {"name": p["name"], "datasetArn": arn, "datasetGroupArn": group.arn,
+                  "datasetType": p["datasetType"], "schemaArn": schema.arn}
+        res = store.create("dataset", arn, record, parent=group.arn, tags=p.get("tags"), status=ACTIVE)
+        res.extra["type"] = dataset_type
+        group.extra["data"].create_dataset(dataset_type, schema.extra["parsed"])
+    return {"datasetArn": arn}
+
+
+@operation("DescribeDataset")
+def describe_dataset(ctx, p):
+    return {"dataset": ctx.store.get("dataset", p["datasetArn"]).record}
+
+
+@operation("ListDatasets")
+def list_datasets(ctx, p):
+    where = (lambda r: r.parent == p["datasetGroupArn"]) if p.get("datasetGroupArn") else None
+    return list_page(ctx.store.all("dataset", where), p, "datasets")
+
+
+@operation("DeleteDataset")
+def delete_dataset(ctx, p):
+    store = ctx.store
+    with store.lock:
+        res = store.get("dataset", p["datasetArn"])
+        busy = store.all("dataset-import-job", lambda j: j.parent == res.arn
+                         and j.status in lifecycle.PENDING_OR_RUNNING)
+        if busy:
+            raise ResourceInUseException(f"Dataset {res.arn} has an import job in progress: {busy[0].arn}.")
+        store.remove(res)
+        group = store.find(res.parent)
+        if group is not None:
+            group.extra["data"].delete_dataset(res.extra["type"])
+    return {}
+
+
+# ----- dataset import jobs
+@operation("CreateDatasetImportJob")
+def create_dataset_import_job(ctx, p):
+    store = ctx.store
+    with store.lock:
+        dataset = store.get("dataset", p["datasetArn"])
+        location = p["dataSource"].get("dataLocation")
+        if not location:
+            raise InvalidInputException("Invalid data location.")
+        try:
+            keys = moto_compat.s3_keys(ctx.account_id, location)
+        except moto_compat.S3Error as exc:
+            raise InvalidInputException(f"Insufficient privileges for accessing data in S3: {exc}.") from None
+        arn = store.arn("dataset-import-job", p["jobName"])
+        mode = p.get("importMode") or "FULL"
+        record = {"jobName": p["jobName"], "datasetImportJobArn": arn, "datasetArn": dataset.arn,
+                  "dataSource": {"dataLocation": location}, "roleArn": p.get("roleArn"), "importMode": mode,
+                  "publishAttributionMetricsToS3": bool_param(p.get("publishAttributionMetricsToS3"))}
+        job = store.create("dataset-import-job", arn, record, parent=dataset.arn, tags=p.get("tags"))
+        group_data = store.get("dataset-group", dataset.parent).extra["data"]
+
+    bucket = moto_compat.split_s3_uri(location)[0]
+
+    def work():
+        try:
+            files = [moto_compat.s3_read(ctx.account_id, bucket, key) for key in keys]
+        except moto_compat.S3Error as exc:
+            raise FailedWork(f"Insufficient privileges for accessing data in S3: {exc}.") from None
+        try:
+            group_data.import_files(dataset.extra["type"], files, mode)
+        except csv_import.ImportFailure as exc:
+            raise FailedWork(str(exc)) from None
+        store.touch(dataset)
+
+    lifecycle.run_work(job, store, work)
+    return {"datasetImportJobArn": arn}
+
+
+@operation("DescribeDatasetImportJob")
+def describe_dataset_import_job(ctx, p):
+    return {"datasetImportJob": ctx.store.get("dataset-import-job", p["datasetImportJobArn"]).record}
+
+
+@operation("ListDatasetImportJobs")
+def list_dataset_import_jobs(ctx, p):
+    where = (lambda r: r.parent == p["datasetArn"]) if p.get("datasetArn") else None
+    return list_page(ctx.store.all("dataset-import-job", where), p, "datasetImportJobs")

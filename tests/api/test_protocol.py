@@ -1,0 +1,64 @@
+"""The wire protocol: validation beyond botocore's client checks, error shapes, routing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from localpersonalize.protocol import dispatch
+from localpersonalize.control.store import Store
+
+
+def send(target: str | None, body: dict | bytes, path: str = "/", method: str = "POST"):
+    headers = {"authorization": "AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/personalize/aws4_request"}
+    if target:
+        headers["x-amz-target"] = f"AmazonPersonalize.{target}"
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    store = Store("123456789012", "eu-west-1")
+    status, headers, out = dispatch.handle(dispatch.Request(method, path, headers, raw),
+                                           lambda req: dispatch.Context("123456789012", "eu-west-1", store))
+    return status, headers, json.loads(out)
+
+
+def test_pattern_violation_is_a_validation_exception_in_aws_wording():
+    status, headers, body = send("CreateDatasetGroup", {"name": "has spaces"})
+    assert status == 400
+    assert headers["x-amzn-ErrorType"] == body["__type"] == "ValidationException"
+    assert body["message"] == ("1 validation error detected: Value 'has spaces' at 'name' failed to satisfy "
+                               "constraint: Member must satisfy regular expression pattern: "
+                               "^[a-zA-Z0-9][a-zA-Z0-9\\-_]*")
+
+
+def test_max_length_enum_and_missing_member_are_all_reported():
+    status, _, body = send("CreateDatasetGroup", {"name": "n" * 64, "domain": "GAMES"})
+    assert status == 400 and body["message"].startswith("2 validation errors detected: ")
+    assert "Member must have length less than or equal to 63" in body["message"]
+    assert "Member must satisfy enum value set: [ECOMMERCE, VIDEO_ON_DEMAND]" in body["message"]
+    _, _, body = send("CreateSchema", {"name": "s"})
+    assert "Value null at 'schema' failed to satisfy constraint: Member must not be null" in body["message"]
+
+
+def test_numeric_range_on_the_runtime():
+    status, _, body = send(None, {"campaignArn": "arn:aws:personalize:eu-west-1:1:campaign/c", "userId": "u",
+                                  "numResults": -1}, path="/recommendations")
+    assert status == 400 and "Member must have value greater than or equal to 0" in body["message"]
+
+
+def test_unknown_target_and_bad_json():
+    status, _, body = send("NoSuchThing", {})
+    assert status == 404 and body["__type"] == "UnknownOperationException"
+    status, _, body = send("ListSchemas", b"{not json")
+    assert status == 400 and body["__type"] == "SerializationException"
+
+
+def test_region_comes_from_the_signature():
+    req = dispatch.Request("POST", "/", {"authorization": "AWS4-HMAC-SHA256 Credential=A/20260101/ap-northeast-1/personalize/aws4_request"}, b"")
+    assert dispatch.region_of(req) == "ap-northeast-1"
+
+
+def test_runtime_not_found_is_404_from_the_runtime_model():
+    status, _, body = send(None, {"campaignArn": "arn:aws:personalize:eu-west-1:123456789012:campaign/none",
+                                  "userId": "u"}, path="/recommendations")
+    assert status == 400 and body["__type"] == "InvalidInputException"
+    assert "does not exist or is not active" in body["message"]
