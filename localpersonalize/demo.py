@@ -34,6 +34,15 @@ def ratings_csv() -> bytes:
     return gzip.decompress((DATA / "ratings.csv.gz").read_bytes())
 
 
+def user_histories() -> dict[str, set[str]]:
+    """userId -> the movieIds that user rated, from the embedded ratings."""
+    seen: dict[str, set[str]] = {}
+    for line in ratings_csv().decode().splitlines()[1:]:
+        user, item, _ = line.split(",")
+        seen.setdefault(user, set()).add(item)
+    return seen
+
+
 def movie_titles() -> dict[str, str]:
     """movieId -> title, from the embedded movies.csv."""
     text = gzip.decompress((DATA / "movies.csv.gz").read_bytes()).decode("utf-8")
@@ -41,19 +50,20 @@ def movie_titles() -> dict[str, str]:
 
 
 def wait(describe, key: str, label: str, out) -> dict:
-    """Poll ``describe()`` until ``[key]['status']`` is ACTIVE or CREATE FAILED, showing progress."""
-    started = time.time()
+    """Poll ``describe()`` until ``[key]['status']`` is ACTIVE or CREATE FAILED, printing each new status."""
+    started, seen = time.time(), None
     while True:
         found = describe()[key]
         status = found["status"]
-        out.write(f"\r  {label}: {status:<20} {time.time() - started:5.1f} s")
-        out.flush()
-        if status in ("ACTIVE", "CREATE FAILED"):
-            out.write("\n")
-            if status == "CREATE FAILED":
-                raise SystemExit(f"{label} failed: {found.get('failureReason')}")
+        if status != seen:
+            out.write(f"   {label:<32} {status:<20} {time.time() - started:6.2f} s\n")
+            out.flush()
+            seen = status
+        if status == "CREATE FAILED":
+            raise SystemExit(f"{label} failed: {found.get('failureReason')}")
+        if status == "ACTIVE":
             return found
-        time.sleep(0.1)
+        time.sleep(0.05)
 
 
 def run(out=sys.stdout) -> dict:
@@ -109,17 +119,20 @@ def run(out=sys.stdout) -> dict:
         for m in METRICS:
             out.write(f"   {m:<46}" + "".join(f"{found[r][m]:>30.4f}" for r in found) + "\n")
 
+        out.write("\n4. deploying a campaign and asking it for recommendations\n")
         campaign_arn = personalize.create_campaign(
             name="demo-campaign", solutionVersionArn=versions["aws-user-personalization-v2"])["campaignArn"]
-        wait(lambda: personalize.describe_campaign(campaignArn=campaign_arn), "campaign", "\n4. campaign", out)
+        wait(lambda: personalize.describe_campaign(campaignArn=campaign_arn), "campaign", "campaign", out)
 
-        titles = movie_titles()
+        titles, seen = movie_titles(), user_histories()
+        out.write("   (* = the user already rated it: User-Personalization does not drop those by itself)\n")
         for user in ("1", "123", "414"):
             items = runtime.get_recommendations(campaignArn=campaign_arn, userId=user, numResults=10)["itemList"]
-            out.write(f"\n   top 10 for user {user}:\n")
+            out.write(f"\n   top 10 for user {user} ({len(seen[user])} movies rated):\n")
             for rank, item in enumerate(items, 1):
-                out.write(f"   {rank:>3}. {titles.get(item['itemId'], item['itemId'])[:60]:<60} "
-                          f"score {item['score']:.4f}\n")
+                mark = "*" if item["itemId"] in seen[user] else " "
+                out.write(f"   {rank:>3}. {mark} {titles.get(item['itemId'], item['itemId'])[:58]:<58} "
+                          f"score {item['score']:.6f}\n")
     out.write(f"\ndone in {time.time() - started:.1f} s\n")
     return found
 

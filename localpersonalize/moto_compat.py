@@ -15,6 +15,7 @@ How localpersonalize plugs into moto (DESIGN.md, "moto integration"):
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from typing import Any
@@ -80,11 +81,18 @@ def install() -> None:
         backend_index.backend_url_patterns.insert(0, ("personalize", pattern))
 
 
-def account_for_access_key(access_key: str | None) -> str:
-    """The account moto assigns to ``access_key`` (``MOTO_ACCOUNT_ID``, STS-issued keys), else the default."""
+def account_of(headers: dict[str, str]) -> str:
+    """The caller's account, resolved as moto resolves it (``BaseResponse.get_current_account``): the
+    ``MOTO_ACCOUNT_ID`` environment variable, else an ``x-moto-account-id`` header, else the account of the
+    access key (STS-issued keys map to their account), else moto's default account."""
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    if "x-moto-account-id" in headers:
+        return headers["x-moto-account-id"]
     from moto.iam.models import get_account_id_from
 
-    return get_account_id_from(access_key) if access_key else DEFAULT_ACCOUNT_ID
+    m = _ACCESS_KEY.search(headers.get("authorization", ""))
+    return get_account_id_from(m.group(1)) if m else DEFAULT_ACCOUNT_ID
 
 
 def store_for(account_id: str, region: str) -> Store:
@@ -98,8 +106,7 @@ def store_for(account_id: str, region: str) -> Store:
 
 def context_for(req: dispatch.Request) -> dispatch.Context:
     """Resolve the caller's account (from the access key) and region (from the credential scope)."""
-    m = _ACCESS_KEY.search(req.headers.get("authorization", ""))
-    account = account_for_access_key(m.group(1) if m else None)
+    account = account_of(req.headers)
     region = dispatch.region_of(req)
     return dispatch.Context(account, region, store_for(account, region))
 

@@ -23,7 +23,7 @@ def create_dataset_group(ctx, p):
     record = {k: p.get(k) for k in ("name", "roleArn", "kmsKeyArn", "domain")}
     record["datasetGroupArn"] = arn
     res = store.create("dataset-group", arn, record, tags=p.get("tags"), status=ACTIVE)
-    res.extra["data"] = DatasetGroupData()
+    res.extra["data"] = DatasetGroupData(p.get("domain"))
     return {"datasetGroupArn": arn, "domain": p.get("domain")}
 
 
@@ -177,7 +177,7 @@ def create_dataset_import_job(ctx, p):
         except moto_compat.S3Error as exc:
             raise FailedWork(f"Insufficient privileges for accessing data in S3: {exc}.") from None
         try:
-            group_data.import_files(dataset.extra["type"], files, mode)
+            group_data.dataset(dataset.extra["type"]).import_files(files, mode)
         except csv_import.ImportFailure as exc:
             raise FailedWork(str(exc)) from None
         store.touch(dataset)

@@ -66,8 +66,8 @@ def get_recommendations(ctx, p):
     if recipe.input.item_id == recipes.REQUIRED:
         if not p.get("itemId"):
             raise InvalidInputException(f"itemId is required for {recipe.name}.")
-        item = data.items.get(p["itemId"])
-        if item is None or item >= trained.n_items:
+        item = data.items.code(p["itemId"], add=False)
+        if not 0 <= item < trained.n_items:
             items, scores = trained.model.recommend(np.empty(0, np.int32), k)
         else:
             items, scores = trained.model.similar_items(item, k)
@@ -75,7 +75,9 @@ def get_recommendations(ctx, p):
         if recipe.input.user_id == recipes.REQUIRED and not p.get("userId"):
             raise InvalidInputException(f"userId is required for {recipe.name}.")
         history = training.user_history(data, p.get("userId"), trained.n_items)
-        exclude = history if recipe.excludes_seen_event_types else None
+        exclude = None
+        if recipe.excludes_seen_event_types:  # e.g. Top picks never recommends what the user watched
+            exclude = training.user_history(data, p.get("userId"), trained.n_items, recipe.excludes_seen_event_types)
         items, scores = trained.model.recommend(history, k, exclude=exclude)
     return {"itemList": _item_list(data, items, scores if recipe.returns_scores else None),
             "recommendationId": _recommendation_id()}
@@ -89,8 +91,8 @@ def get_personalized_ranking(ctx, p):
     history = training.user_history(data, p["userId"], trained.n_items)
     known, unknown = [], []
     for item_id in dict.fromkeys(p["inputList"]):
-        code = data.items.get(item_id)
-        (known if code is not None and code < trained.n_items else unknown).append((item_id, code))
+        code = data.items.code(item_id, add=False)
+        (known if 0 <= code < trained.n_items else unknown).append((item_id, code))
     scores = trained.model.score(history, np.array([c for _, c in known], np.int32)) if known else []
     ranked = sorted(zip(known, scores), key=lambda pair: -pair[1])
     out = [{"itemId": item_id, "score": round(float(s), 7)} for (item_id, _), s in ranked]

@@ -73,8 +73,10 @@ def train(recipe, group_data, event_type: str | None, solution_config: dict | No
     return TrainedModel(recipe.name, model, data.n_items, found, time.perf_counter() - started)
 
 
-def user_history(group_data, user_id: str, n_items: int) -> np.ndarray:
+def user_history(group_data, user_id: str | None, n_items: int, event_types: tuple[str, ...] | None = None
+                 ) -> np.ndarray:
     """Item indices (int32) of ``user_id``'s interactions, oldest first, known to a model of ``n_items``
-    items: the training history plus every event streamed since (real-time personalization)."""
-    items = group_data.user_items(user_id)
-    return items[items < n_items] if items is not None else np.empty(0, np.int32)
+    items: the training history plus every event streamed since (real-time personalization).
+    ``event_types`` keeps only those event types (case-insensitive)."""
+    items = group_data.user_items(user_id, event_types)
+    return items[items < n_items]

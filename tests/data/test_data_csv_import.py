@@ -1,0 +1,262 @@
+"""CSV bulk-import rules (spec 10 §6, guide L5882-L6016)."""
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from localpersonalize.data.csv_import import (
+    MAX_TEXTUAL_LENGTH,
+    ImportFailure,
+    check_min_interactions,
+    parse_csv,
+    table_from_records,
+)
+from localpersonalize.data.schemas import parse_schema
+
+RATINGS = Path("/work/shared/data/movielens/ml-latest-small/ratings.csv")
+
+
+def schema(name, *fields):
+    return parse_schema(json.dumps({"type": "record", "name": name, "fields": list(fields)}))
+
+
+def f(name, type_, **kw):
+    return {"name": name, "type": type_, **kw}
+
+
+TUTORIAL = schema("Interactions", f("USER_ID", "string"), f("ITEM_ID", "string"), f("TIMESTAMP", "long"))
+GUIDE_INTERACTIONS = schema(
+    "Interactions", f("USER_ID", "string"), f("ITEM_ID", "string"), f("EVENT_TYPE", "string"),
+    f("EVENT_VALUE", ["float", "null"]), f("LOCATION", "string", categorical=True),
+    f("DEVICE", ["string", "null"], categorical=True), f("TIMESTAMP", "long"), f("IMPRESSION", "string"))
+ITEMS = schema("Items", f("ITEM_ID", "string"), f("GENRES", ["null", "string"], categorical=True),
+               f("CREATION_TIMESTAMP", "long"), f("DESCRIPTION", ["null", "string"], textual=True))
+USERS = schema("Users", f("USER_ID", "string"), f("AGE", ["null", "int"]), f("GENDER", "string", categorical=True),
+               f("VIP", ["null", "boolean"]))
+
+
+def tutorial_csv() -> tuple[bytes, list]:
+    """ratings.csv with the rating column dropped, header USER_ID,ITEM_ID,TIMESTAMP (tutorial L1460-L1480)."""
+    with RATINGS.open(newline="") as fh:
+        rows = [(r["userId"], r["movieId"], r["timestamp"]) for r in csv.DictReader(fh)]
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["USER_ID", "ITEM_ID", "TIMESTAMP"])
+    w.writerows(rows)
+    return out.getvalue().encode(), rows
+
+
+@pytest.mark.skipif(not RATINGS.exists(), reason="MovieLens fixture not available")
+def test_tutorial_movielens_csv():
+    data, rows = tutorial_csv()
+    t = parse_csv(data, TUTORIAL, "Interactions")
+    assert t.n_rows == len(rows) == 100836
+    assert t.dataset_type == "INTERACTIONS"
+    assert t.columns["TIMESTAMP"].dtype == np.int64
+    assert t.columns["TIMESTAMP"].tolist() == [int(r[2]) for r in rows]
+    assert t.strings("USER_ID").tolist() == [r[0] for r in rows]
+    assert t.strings("ITEM_ID").tolist() == [r[1] for r in rows]
+    assert len(set(t.columns["USER_ID"].dictionary)) == 610
+    assert len(t.columns["ITEM_ID"].dictionary) == 9724
+    assert t.nulls == {}
+
+
+def test_spaces_after_commas_in_header_and_values():
+    # the tutorial writes "USER_ID, ITEM_ID, TIMESTAMP" (L1471)
+    t = parse_csv(b"USER_ID, ITEM_ID, TIMESTAMP\n 1, 10 ,964982703\r\n2,20, 964982704 \n\n", TUTORIAL)
+    assert t.strings("USER_ID").tolist() == ["1", "2"]
+    assert t.strings("ITEM_ID").tolist() == ["10", "20"]
+    assert t.columns["TIMESTAMP"].tolist() == [964982703, 964982704]
+
+
+def test_header_order_is_free():
+    t = parse_csv(b"TIMESTAMP,ITEM_ID,USER_ID\n964982703,i1,u1\n", TUTORIAL)
+    assert t.strings("USER_ID").tolist() == ["u1"]
+    assert t.columns["TIMESTAMP"].tolist() == [964982703]
+
+
+def test_guide_interactions_example_rows():
+    # L5575-L5590, impressions on one line
+    data = (b"USER_ID, ITEM_ID, EVENT_TYPE, EVENT_VALUE, LOCATION, DEVICE, TIMESTAMP, IMPRESSION\n"
+            b"35,73,click,,Ohio,Tablet,1586731606,73|70|17|95|96|92|55|45|16|97\n"
+            b"54,35,watch,0.75,Indiana,Cellphone,1586735164,35|82|78|57|20\n"
+            b"9,33,click,,Oregon,,1586735158,68|33|62\n")
+    t = parse_csv(data, GUIDE_INTERACTIONS, "Interactions")
+    assert t.n_rows == 3
+    ev = t.columns["EVENT_VALUE"]
+    assert np.isnan(ev[0]) and ev[1] == pytest.approx(0.75) and np.isnan(ev[2])
+    assert t.nulls["EVENT_VALUE"].tolist() == [True, False, True]
+    assert t.strings("DEVICE").tolist() == ["Tablet", "Cellphone", None]
+    assert t.nulls["DEVICE"].tolist() == [False, False, True]
+    assert t.strings("IMPRESSION")[0] == "73|70|17|95|96|92|55|45|16|97"
+    assert t.strings("EVENT_TYPE").tolist() == ["click", "watch", "click"]
+
+
+def test_guide_items_example_with_quoted_textual_field():
+    # L5715-L5720: quoted description containing commas; plus a \" escape and an embedded newline
+    data = (b'ITEM_ID,GENRES,CREATION_TIMESTAMP,DESCRIPTION\n'
+            b'1,Adventure|Animation|Children|Comedy|Fantasy,1570003267,"This is an animated movie, with a twist"\n'
+            b'2,,1570003268,"He said \\"hi\\"\nand left"\n'
+            b'3,Drama,1570003269,\n')
+    t = parse_csv(data, ITEMS, "Items")
+    assert t.n_rows == 3
+    assert t.strings("DESCRIPTION").tolist() == [
+        "This is an animated movie, with a twist", 'He said "hi"\nand left', None]
+    assert t.strings("GENRES").tolist() == ["Adventure|Animation|Children|Comedy|Fantasy", None, "Drama"]
+    assert t.line_of(2) == 5  # row 3 starts on line 5 because row 2 spans two lines
+
+
+def test_types_are_coerced():
+    t = parse_csv(b"USER_ID,AGE,GENDER,VIP\nu1,34,Male,true\nu2,,Female,FALSE\nu3,-7,Other,\n", USERS)
+    assert t.columns["AGE"].dtype == np.int64
+    assert t.columns["AGE"].tolist() == [34, 0, -7]
+    assert t.nulls["AGE"].tolist() == [False, True, False]
+    assert t.columns["VIP"].tolist() == [True, False, False]
+    assert t.nulls["VIP"].tolist() == [False, False, True]
+
+
+def test_nullable_column_absent_from_header_is_all_null():
+    t = parse_csv(b"USER_ID,GENDER\nu1,Male\n", USERS)
+    assert t.nulls["AGE"].tolist() == [True]
+    assert t.nulls["VIP"].tolist() == [True]
+
+
+def test_empty_file_body_gives_empty_table():
+    t = parse_csv(b"USER_ID,ITEM_ID,TIMESTAMP\n", TUTORIAL)
+    assert t.n_rows == 0 and len(t.columns["TIMESTAMP"]) == 0
+
+
+# ---- failures: the reason names the rule, the column and the line ----------
+
+@pytest.mark.parametrize("data,parts", [
+    (b"USER_ID,TIMESTAMP\nu1,964982703\n", ["required column ITEM_ID is missing"]),
+    (b"USER_ID,ITEM_ID,TIMESTAMP,RATING\nu1,i1,964982703,4\n", ["'RATING'", "not a field of the schema"]),
+    (b"user_id,ITEM_ID,TIMESTAMP\nu1,i1,964982703\n", ["'user_id'", "did you mean USER_ID"]),
+    (b"USER_ID,ITEM_ID,TIMESTAMP,USER_ID\n", ["USER_ID", "more than once"]),
+    (b"", ["empty"]),
+])
+def test_header_failures(data, parts):
+    with pytest.raises(ImportFailure) as e:
+        parse_csv(data, TUTORIAL)
+    for p in parts:
+        assert p in e.value.reason, e.value.reason
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["fast-path", "csv-module-path"])
+@pytest.mark.parametrize("row,parts", [
+    (b"u3,i3,yesterday", ["Column TIMESTAMP", "'yesterday'", "line 4", "not an integer"]),
+    (b"u3,i3,1.5e9", ["Column TIMESTAMP", "line 4", "not an integer"]),
+    (b"u3,i3,1586731606000", ["Column TIMESTAMP", "line 4", "milliseconds"]),
+    (b"u3,,1586731606", ["Column ITEM_ID", "empty value at line 4", "not nullable"]),
+    (b"u" + b"x" * 256 + b",i3,1586731606", ["Column USER_ID", "line 4", "at most 256 characters"]),
+    (b"u3,i3", ["line 4", "2 fields", "header has 3"]),
+])
+def test_row_failures(row, parts, quoted):
+    data = b"USER_ID,ITEM_ID,TIMESTAMP\nu1,i1,1586731600\nu2,i2,1586731601\n" + row + b"\nu4,i4,1586731602\n"
+    if quoted:  # a quoted value elsewhere forces the csv-module path
+        data = data.replace(b"u1,", b'"u1",')
+    with pytest.raises(ImportFailure) as e:
+        parse_csv(data, TUTORIAL)
+    for p in parts:
+        assert p in e.value.reason, e.value.reason
+
+
+def test_id_of_exactly_256_characters_is_fine():
+    t = parse_csv(b"USER_ID,ITEM_ID,TIMESTAMP\n" + b"u" * 256 + b",i,1\n", TUTORIAL)
+    assert len(t.strings("USER_ID")[0]) == 256
+
+
+def test_categorical_value_over_1000_chars_fails():
+    ok = "a" * 1000 + "|" + "b" * 1000  # each value ≤1000: fine
+    t = parse_csv(f"ITEM_ID,GENRES,CREATION_TIMESTAMP\n1,{ok},1\n".encode(), ITEMS)
+    assert t.strings("GENRES")[0] == ok
+    bad = "Drama|" + "c" * 1001
+    with pytest.raises(ImportFailure) as e:
+        parse_csv(f"ITEM_ID,GENRES,CREATION_TIMESTAMP\n1,x,1\n2,{bad},1\n".encode(), ITEMS)
+    assert "Column GENRES" in e.value.reason and "line 3" in e.value.reason and "1000" in e.value.reason
+
+
+def test_impression_over_1000_chars_fails():
+    imp = "|".join(["1234567"] * 126)  # 1007 chars with separators
+    data = f"USER_ID,ITEM_ID,EVENT_TYPE,LOCATION,TIMESTAMP,IMPRESSION\n1,2,click,Ohio,1,{imp}\n".encode()
+    with pytest.raises(ImportFailure, match="IMPRESSION.*line 2.*1000 characters including"):
+        parse_csv(data, GUIDE_INTERACTIONS)
+
+
+def test_textual_over_20000_chars_is_truncated():
+    long_text = "x" * (MAX_TEXTUAL_LENGTH + 500)
+    t = parse_csv(f'ITEM_ID,CREATION_TIMESTAMP,DESCRIPTION\n1,1,"{long_text}"\n'.encode(), ITEMS)
+    assert t.strings("DESCRIPTION")[0] == "x" * MAX_TEXTUAL_LENGTH
+
+
+def test_non_numeric_float_fails():
+    data = b"USER_ID,ITEM_ID,EVENT_TYPE,EVENT_VALUE,LOCATION,TIMESTAMP,IMPRESSION\n1,2,click,high,Ohio,1,3\n"
+    with pytest.raises(ImportFailure, match="Column EVENT_VALUE: value 'high' at line 2 is not a number"):
+        parse_csv(data, GUIDE_INTERACTIONS)
+
+
+def test_int_out_of_range_fails():
+    with pytest.raises(ImportFailure, match="AGE.*line 2.*out of range"):
+        parse_csv(b"USER_ID,AGE,GENDER\nu1,3000000000,M\n", USERS)
+
+
+def test_bad_boolean_fails():
+    with pytest.raises(ImportFailure, match="VIP.*'maybe'.*line 2.*boolean"):
+        parse_csv(b"USER_ID,GENDER,VIP\nu1,M,maybe\n", USERS)
+
+
+def test_invalid_utf8_fails_with_line():
+    with pytest.raises(ImportFailure, match="line 3.*UTF-8"):
+        parse_csv(b"USER_ID,ITEM_ID,TIMESTAMP\nu1,i1,1\nu\xff,i2,2\n", TUTORIAL)
+
+
+def test_fast_and_csv_paths_agree():
+    body = "".join(f"u{i % 7}, i{i % 13} ,{1586731600 + i}\n" for i in range(500))
+    fast = parse_csv(("USER_ID,ITEM_ID,TIMESTAMP\n" + body).encode(), TUTORIAL)
+    slow = parse_csv(('USER_ID,ITEM_ID,TIMESTAMP\n"u0",i0,1\n' + body).encode(), TUTORIAL)
+    for name in ("USER_ID", "ITEM_ID"):
+        assert slow.strings(name).tolist()[1:] == fast.strings(name).tolist()
+    assert slow.columns["TIMESTAMP"].tolist()[1:] == fast.columns["TIMESTAMP"].tolist()
+
+
+def test_records_use_the_same_rules():
+    t = table_from_records([{"USER_ID": "u1", "ITEM_ID": "i1", "TIMESTAMP": 1586731600}], TUTORIAL)
+    assert t.columns["TIMESTAMP"].tolist() == [1586731600]
+    with pytest.raises(ImportFailure, match="TIMESTAMP.*record 2.*milliseconds"):
+        table_from_records([{"USER_ID": "u1", "ITEM_ID": "i1", "TIMESTAMP": 1},
+                            {"USER_ID": "u1", "ITEM_ID": "i1", "TIMESTAMP": 1586731600000}], TUTORIAL)
+    with pytest.raises(ImportFailure, match="RATING"):
+        table_from_records([{"USER_ID": "u1", "ITEM_ID": "i1", "TIMESTAMP": 1, "RATING": 3}], TUTORIAL)
+
+
+def test_min_interactions():
+    check_min_interactions(1000)
+    with pytest.raises(ImportFailure, match="at least 1000 records, found 999"):
+        check_min_interactions(999)
+
+
+def test_numeric_looking_ids_keep_their_exact_text():
+    t = parse_csv(b"USER_ID,ITEM_ID,TIMESTAMP\n007,7,1\n7,0,2\n0,00,3\n", TUTORIAL)
+    assert t.strings("USER_ID").tolist() == ["007", "7", "0"]
+    assert t.strings("ITEM_ID").tolist() == ["7", "0", "00"]
+    assert len(set(t.columns["USER_ID"].codes.tolist())) == 3
+
+
+def test_long_ids_and_wide_values_use_the_general_path():
+    uid = "user-" + "x" * 40
+    t = parse_csv(f"USER_ID,ITEM_ID,TIMESTAMP\n{uid},i-123456789012345678901,1\n{uid},b,-5\n".encode(), TUTORIAL)
+    assert t.strings("USER_ID").tolist() == [uid, uid]
+    assert t.columns["USER_ID"].codes.tolist() == [0, 0]
+    assert t.strings("ITEM_ID").tolist() == ["i-123456789012345678901", "b"]
+    assert t.columns["TIMESTAMP"].tolist() == [1, -5]
+
+
+def test_long_beyond_18_digits():
+    s = schema("Users", f("USER_ID", "string"), f("BIG", "long"))
+    t = parse_csv(b"USER_ID,BIG\nu,9223372036854775807\n", s)
+    assert t.columns["BIG"].tolist() == [9223372036854775807]
+    with pytest.raises(ImportFailure, match="BIG.*line 2.*not an integer"):
+        parse_csv(b"USER_ID,BIG\nu,92233720368547758070\n", s)
