@@ -9,6 +9,7 @@ import os
 import runpy
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -81,9 +82,14 @@ def server():
     """A live ``python -m localpersonalize serve --port 0``; yields its endpoint URL."""
     proc = subprocess.Popen([sys.executable, "-m", "localpersonalize", "serve", "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    line = proc.stdout.readline()
-    assert "http://127.0.0.1:" in line, line
-    yield line.split(" at ", 1)[1].strip()
+    seen = []
+    for line in proc.stdout:  # the endpoint is announced before serving; warnings may come first
+        seen.append(line)
+        if " at http://127.0.0.1:" in line:
+            break
+    assert seen and " at http://127.0.0.1:" in seen[-1], "".join(seen)
+    threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep draining the server's output
+    yield seen[-1].split(" at ", 1)[1].strip()
     proc.terminate()
     proc.wait(10)
 
