@@ -27,12 +27,27 @@ large catalogues. Fold-in histories are recency-weighted (half-life 50
 events for v1 recipes, 20 for v2 — "stronger recency weighting", spec 70 §0;
 ``recency_mask=false`` turns it off). This lifted nDCG@10 on ml-latest-small
 from 0.101 to 0.120 for EASE and 0.081 to 0.093 for iALS (bench/engine_quality.py).
+
+Scores (engine/base.py): every learned model is **repeat-aware** — it measures
+at training time how often users re-interact with an item (``repeat_rate``)
+and gives the user's history items that share of the probability mass (0 on
+MovieLens ratings: history items are never re-recommended), as a sequence
+model trained on next-item prediction would learn. The user-personalization
+models also get a **calibrated temperature** (engine/calibration.py): T is
+fitted by maximum likelihood of held-out next items on a Personalize-style
+holdout of the training data, so scores are calibrated next-item
+probabilities (ml-latest-small, EASE: T = 0.051, median top-1 score 0.004,
+90th percentile 0.12, instead of a flat 1/9724 = 0.0001 for everyone; held-out
+NLL 9.05 → 8.39 nats). Ranking metrics are unchanged (the holdout excludes
+history items and T keeps the order); training fits a second, probe model
+(EASE on ml-latest-small: 0.07 → 0.27 s).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .base import Recommender, histories_to_csr, recency_weights, softmax, top_k
+from .base import Recommender, histories_to_csr, measure_repeat_rate, recency_weights, softmax, top_k
+from .calibration import fit_temperature, train_calibrated
 from .ease import EASEModel
 from .ials import IALSModel
 from .interactions import Interactions, from_arrays
@@ -44,6 +59,7 @@ __all__ = [
     "Interactions", "from_arrays", "Recommender",
     "EASEModel", "IALSModel", "PopularityModel", "SimsModel",
     "histories_to_csr", "recency_weights", "softmax", "top_k",
+    "measure_repeat_rate", "fit_temperature", "train_calibrated",
 ]
 
 #: Largest min(users, items) for which the user-personalization recipes use EASE.
@@ -89,14 +105,20 @@ def _train_user_personalization(interactions, hp, seed, algorithm, half_life):
         n_u = int((np.bincount(interactions.user_idx, minlength=interactions.n_users) > 0).sum())
         n_i = len(np.unique(interactions.item_idx))
         algorithm = "ease" if min(n_u, n_i) <= EASE_MAX_DIM else "ials"
-    if algorithm == "ease":
-        model = EASEModel.fit(interactions, l2=100.0)
-    elif algorithm == "ials":
-        model = IALSModel.fit(interactions, factors=_int(hp, "hidden_dimension", 64, 1, 1024), seed=seed)
-    else:
+    if algorithm not in ("ease", "ials"):
         raise ValueError(f"unknown algorithm {algorithm!r}; use 'auto', 'ease' or 'ials'")
-    model.history_half_life = half_life if _bool(hp, "recency_mask", True) else None
-    return model
+    factors = _int(hp, "hidden_dimension", 64, 1, 1024)
+    recency = _bool(hp, "recency_mask", True)
+
+    def fit(data):
+        if algorithm == "ease":
+            model = EASEModel.fit(data, l2=100.0)
+        else:
+            model = IALSModel.fit(data, factors=factors, seed=seed)
+        model.history_half_life = half_life if recency else None
+        return model
+
+    return train_calibrated(fit, interactions, seed)
 
 
 def _up_v1(interactions, hp, seed, algorithm):

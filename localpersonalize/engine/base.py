@@ -5,23 +5,48 @@ and then answers for any user given that user's **history** (fold-in): the
 caller passes the user's item indices (training history plus newer real-time
 events), so new users and PutEvents are served without retraining.
 
-Scores follow Personalize's documented formula: for user u the score of item
-i is ``exp(a_ui / T) / sum_j exp(a_uj / T)`` over the whole catalogue, where
-``a`` is the model's affinity and ``T = self.temperature`` (1.0 by default,
-the literal formula of "How recommendation scoring works"; spec
-70-engine-notes §1.1). Scores therefore sum to 1 over all items and the top
-score can be tiny. Items absent from the training data (never interacted
-with) get logit ``-inf``, i.e. score 0, and are never recommended (the
-Personalized-Ranking rule "an item not present in the latest training gets
-score 0", spec 70 §1.4). An empty history is served from the popularity
-ranking with scores = share of unique users (cold start, spec 70 §7.3).
+Scores (spec 70-engine-notes §1.1, "How recommendation scoring works")
+---------------------------------------------------------------------
+A score is the probability that an item is the user's **next** interaction;
+scores over the whole catalogue sum to 1 (≤ 1 when some group is empty). With
+``a`` the model's affinity and ``T = self.temperature``:
+
+* **Plain softmax** (``repeat_rate is None``, e.g. Popularity-Count):
+  ``score_i = exp(a_i / T) / Σ_j exp(a_j / T)`` over the trained items.
+* **Repeat-aware** (``repeat_rate = r``, set by every learned model's ``fit``
+  from its training data, see :func:`measure_repeat_rate`): the user's history
+  items H (the *seen* group) share total mass ``r`` and all other trained items
+  (the *unseen* group) share ``1 - r``; within a group the mass is divided by
+  the same softmax, ``score_i = m_g · exp(a_i/T) / Σ_{j∈g} exp(a_j/T)``.
+  Why: Personalize's User-Personalization models are sequence models trained
+  on next-interaction prediction, so they learn from the data whether users
+  come back to items (click streams) or never do (MovieLens ratings: r = 0).
+  Neighbourhood/factor models such as EASE and iALS score the history's own
+  items highest and cannot learn that; the split restores it. If one group has
+  no trained item (empty history, or every item seen) the other gets mass 1.
+  A group with mass 0 (r = 0: the seen items) scores 0 and its items are
+  ranked **after** every other eligible item, by their within-group softmax,
+  so they appear only when nothing else is left.
+
+``T`` is 1.0 unless calibrated: the user-personalization recipes fit it at
+training time by maximum likelihood of held-out next items (see
+``engine/calibration.py``), so the top score of a confident model is visibly
+above ``1 / n_items``. Rankings are computed in log space (no underflow):
+changing ``T`` never changes the order within a group.
+
+Items absent from the training data (never interacted with) get logit
+``-inf``, i.e. score 0, and are never recommended (the Personalized-Ranking
+rule "an item not present in the latest training gets score 0", spec 70
+§1.4). An empty history is served from the popularity ranking with scores =
+share of unique users (cold start, spec 70 §7.3).
 """
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Recommender", "top_k", "softmax", "histories_to_csr", "recency_weights"]
+__all__ = ["Recommender", "top_k", "softmax", "histories_to_csr", "recency_weights",
+           "measure_repeat_rate", "group_log_scores"]
 
 # Rows of a dense (users x items) score block computed at once in recommend_many.
 _BLOCK_CELLS = 4_000_000
@@ -102,6 +127,96 @@ def histories_to_csr(histories: list, n_items: int, half_life: float | None = No
     return sp.csr_matrix((w[sel], (rows[sel], cols[sel])), shape=(n, n_items), dtype=np.float32)
 
 
+def measure_repeat_rate(interactions) -> float:
+    """Share of repeat interactions in ``interactions`` (an :class:`Interactions`), in [0, 1].
+
+    Definition: over every user's time-ordered events after their first, the
+    fraction whose item that user had already interacted with. Counting needs
+    no sort: each (user, item) pair contributes ``count - 1`` repeats, so
+    ``r = (n_events - n_distinct_pairs) / (n_events - n_active_users)``.
+    Returns 0.0 when no user has two events. MovieLens ratings give 0.0.
+    """
+    n = len(interactions)
+    if n == 0:
+        return 0.0
+    key = interactions.user_idx.astype(np.int64) * interactions.n_items + interactions.item_idx
+    pairs = len(np.unique(key))
+    users = len(np.unique(interactions.user_idx))
+    return float((n - pairs) / (n - users)) if n > users else 0.0
+
+
+def _masked_logsumexp(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Row-wise log Σ exp(x) over ``mask`` → float64[n, 1]; ``-inf`` where nothing finite is selected."""
+    y = np.where(mask, x, -np.inf)
+    mx = y.max(axis=1, keepdims=True)
+    mx = np.where(np.isfinite(mx), mx, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.log(np.exp(y - mx).sum(axis=1, keepdims=True)) + mx
+
+
+def group_log_scores(logits: np.ndarray, seen: np.ndarray, repeat_rate: float | None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Log-scores of the repeat-aware rule (module docstring) for a block of users.
+
+    Parameters
+    ----------
+    logits : float64[n, m]
+        ``affinity / T``; ``-inf`` = untrained item (never eligible).
+    seen : bool[n, m]
+        True where the item is in the user's history.
+    repeat_rate : float in [0, 1] or None
+        Total mass of the seen group; None = one group (plain softmax).
+
+    Returns
+    -------
+    log_p : float64[n, m]
+        ``log score`` (``-inf`` for score 0); ``exp(log_p)`` sums to ≤ 1 per row.
+    tail : float64[n, m]
+        Within-group log-softmax of the items whose group has mass 0 (they rank
+        after every item with ``log_p > -inf``); ``-inf`` elsewhere.
+    """
+    if repeat_rate is None:
+        seen = np.zeros(logits.shape, bool)
+        repeat_rate = 0.0
+    lse_s = _masked_logsumexp(logits, seen)
+    lse_u = _masked_logsumexp(logits, ~seen)
+    has_s, has_u = np.isfinite(lse_s), np.isfinite(lse_u)
+    m_s = np.where(has_s, np.where(has_u, repeat_rate, 1.0), 0.0)
+    m_u = np.where(has_u, 1.0 - m_s, 0.0)
+    finite = np.isfinite(logits)
+    within = np.where(finite, logits - np.where(seen, lse_s, lse_u), -np.inf)
+    with np.errstate(divide="ignore"):
+        log_m = np.log(np.where(seen, m_s, m_u))
+    log_p = log_m + within
+    tail = np.where(np.isneginf(log_m), within, -np.inf)
+    return log_p, tail
+
+
+def _rank(log_p: np.ndarray, tail: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k of :func:`group_log_scores` output: items by ``log_p``, then zero-mass items by ``tail``.
+
+    Returns ``(idx int32[n, k'], scores float64[n, k'])`` like :func:`top_k`
+    (scores = ``exp(log_p)``, 0.0 for tail items, NaN / -1 padding).
+    """
+    idx, vals = top_k(log_p, k)
+    vals = np.exp(vals)
+    if np.isfinite(tail).any():
+        t_idx, _ = top_k(tail, k)
+        idx = np.concatenate([idx, t_idx], axis=1)
+        vals = np.concatenate([vals, np.where(t_idx >= 0, 0.0, np.nan)], axis=1)
+        order = np.argsort(idx < 0, axis=1, kind="stable")[:, :idx.shape[1] // 2]
+        idx = np.take_along_axis(idx, order, axis=1)
+        vals = np.take_along_axis(vals, order, axis=1)
+    return idx, vals
+
+
+def _seen_mask(histories: sp.csr_matrix) -> np.ndarray:
+    """bool[n, n_items]: the stored entries of each history row (explicit zeros count as seen)."""
+    seen = np.zeros(histories.shape, bool)
+    seen[np.repeat(np.arange(histories.shape[0]), np.diff(histories.indptr)), histories.indices] = True
+    return seen
+
+
 class Recommender:
     """Base class: subclasses implement :meth:`affinity_many`; this class does scoring.
 
@@ -112,10 +227,18 @@ class Recommender:
     popularity : float64[n_items]
         Number of distinct training users per item (the Popularity-Count rule).
     temperature : float
-        Softmax temperature T (> 0); logits are ``affinity / T``.
+        Softmax temperature T (> 0); logits are ``affinity / T``. 1.0 unless
+        calibrated at training time (``engine/calibration.py``).
+    repeat_rate : float in [0, 1] or None
+        Share of the probability mass given to the user's history items (the
+        repeat-aware rule of the module docstring); set by ``fit`` of the
+        learned models from :func:`measure_repeat_rate` of their training
+        data. None = plain catalogue softmax (Popularity-Count: the same list
+        for everyone).
     """
 
     temperature: float = 1.0
+    repeat_rate: float | None = None
     #: Half-life (in events) of the recency weighting applied to a fold-in
     #: history; None = all events weigh 1. See :func:`recency_weights`.
     history_half_life: float | None = None
@@ -124,6 +247,15 @@ class Recommender:
         self.n_items = int(n_items)
         self.popularity = np.asarray(popularity, dtype=np.float64)
         self.trained = self.popularity > 0
+
+    def learn_repeat_rate(self, interactions) -> "Recommender":
+        """Set :attr:`repeat_rate` = :func:`measure_repeat_rate` of the training ``interactions``; returns self.
+
+        Called by ``fit`` of every learned model (EASE, iALS, SIMS), so a model
+        trained on data without re-interactions never re-recommends history.
+        """
+        self.repeat_rate = measure_repeat_rate(interactions)
+        return self
 
     # ------------------------------------------------------------ to override
     def affinity_many(self, histories: sp.csr_matrix) -> np.ndarray:
@@ -162,6 +294,12 @@ class Recommender:
         return histories_to_csr([np.asarray(h, dtype=np.int64) for h in histories],
                                 self.n_items, self.history_half_life)
 
+    def log_scores_many(self, histories: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """``(log_p, tail)`` float64[n, n_items] of each history row: :func:`group_log_scores`
+        of :meth:`logits_many`, the seen group being each row's stored entries."""
+        histories = sp.csr_matrix(histories, dtype=np.float32)
+        return group_log_scores(self.logits_many(histories), _seen_mask(histories), self.repeat_rate)
+
     # ------------------------------------------------------------ public API
     def recommend(self, history, k: int, exclude=None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k items for ONE user from their history.
@@ -176,22 +314,23 @@ class Recommender:
             Number of items wanted.
         exclude : int array or None
             Item indices that must not be returned. They still count in the
-            softmax denominator (scores are over the whole catalogue), they
+            score normalisation (scores are over the whole catalogue), they
             are only removed from the ranking.
 
         Returns
         -------
         items int32[k'], scores float64[k'] with ``k' <= k`` (fewer when not
-        enough eligible items), descending by score; ``scores`` are catalogue
-        softmax probabilities.
+        enough trained items), descending by score; ``scores`` are the
+        catalogue probabilities of the module docstring. Under repeat rate 0
+        the history items come last with score 0.0. Ranking uses log-scores,
+        so an item whose probability underflows to 0.0 still ranks by its
+        logit (before the zero-mass group); untrained items never appear.
         """
-        logits = self.logits_many(self._row(history))[0]
-        p = softmax(logits)
-        p[~np.isfinite(logits)] = -np.inf
+        log_p, tail = self.log_scores_many(self._row(history))
         if exclude is not None and len(exclude):
-            p[np.asarray(exclude, dtype=np.int64)] = -np.inf
-        p[p == 0] = -np.inf  # unreachable items (untrained / underflow) are not recommended
-        idx, vals = top_k(p[None, :], k)
+            ex = np.asarray(exclude, dtype=np.int64)
+            log_p[0, ex] = tail[0, ex] = -np.inf
+        idx, vals = _rank(log_p, tail, k)
         keep = idx[0] >= 0
         return idx[0][keep], vals[0][keep]
 
@@ -204,8 +343,9 @@ class Recommender:
         get the model's recency weighting, or pass a binary matrix). With
         ``exclude_seen`` the history items are removed from each user's list.
         Returns ``(items int32[n, k], scores float64[n, k])``, padded with -1 /
-        NaN where a row has fewer eligible items. Computed in row blocks of
-        about 4M score cells to bound memory.
+        NaN where a row has fewer eligible items; row r equals
+        ``recommend(history_r, k, exclude=history_r if exclude_seen else None)``.
+        Computed in row blocks of about 4M score cells to bound memory.
         """
         histories = sp.csr_matrix(histories, dtype=np.float32)
         n = histories.shape[0]
@@ -215,27 +355,33 @@ class Recommender:
         step = max(1, _BLOCK_CELLS // max(1, self.n_items))
         for s in range(0, n, step):
             h = histories[s:s + step]
-            logits = self.logits_many(h)
-            p = softmax(logits)
-            p[p == 0] = -np.inf
+            log_p, tail = self.log_scores_many(h)
             if exclude_seen:
                 rows = np.repeat(np.arange(h.shape[0]), np.diff(h.indptr))
-                p[rows, h.indices] = -np.inf
-            items[s:s + step], scores[s:s + step] = top_k(p, k_eff)
+                log_p[rows, h.indices] = tail[rows, h.indices] = -np.inf
+            items[s:s + step], scores[s:s + step] = _rank(log_p, tail, k_eff)
         return items, scores
 
     def score(self, history, items) -> np.ndarray:
-        """GetPersonalizedRanking scores: softmax over the given items only.
+        """GetPersonalizedRanking scores: the catalogue scores renormalised over the given items.
 
-        ``items`` int[m] (may repeat). Returns float64[m] summing to 1 over
-        the distinct trained items; items never seen in training score 0
-        (spec 70 §1.4). Empty history → shares of popularity among ``items``.
+        ``items`` int[m] (may repeat). Returns float64[m]: ``p_i / Σ_{j∈items} p_j``
+        over the distinct items, ``p`` the scores :meth:`recommend` would give
+        ("identical to GetRecommendations, except that it only considers the
+        input items", spec 70 §1.4), so they sum to 1 over the distinct trained
+        items and rank them as :meth:`recommend` does. Items never seen in
+        training score 0. Under repeat rate 0 history items score 0 unless the
+        list holds nothing else; then they share the mass by their
+        within-group softmax (the limit r → 0). Empty history → shares of
+        popularity among ``items``.
         """
         items = np.asarray(items, dtype=np.int64)
-        logits = self.logits_many(self._row(history))[0]
+        log_p, tail = self.log_scores_many(self._row(history))
         uniq, inv = np.unique(items, return_inverse=True)
-        p = softmax(logits[uniq])
-        return p[inv]
+        x = log_p[0, uniq]
+        if not np.isfinite(x).any():
+            x = tail[0, uniq]
+        return softmax(x)[inv]
 
     def similar_items(self, item: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Items most related to ``item``: by default the fold-in of a one-item history.

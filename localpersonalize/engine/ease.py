@@ -48,6 +48,7 @@ class EASEModel(Recommender):
 
         ``solver`` is "primal", "dual" or "auto" (dual when there are fewer
         users with interactions than items). Deterministic (no randomness).
+        Sets ``repeat_rate`` from ``interactions`` (repeat-aware scoring, base.py).
         Raises ValueError for an unknown solver.
         """
         X = interactions.to_csr(binary=True)
@@ -63,7 +64,7 @@ class EASEModel(Recommender):
                               np.eye(n_i), check_finite=False)
             B = -P / np.diag(P)[None, :]
             B[np.diag_indices_from(B)] = 0.0
-            return cls(n_i, pop, l2, B=B.astype(np.float32))
+            return cls(n_i, pop, l2, B=B.astype(np.float32)).learn_repeat_rate(interactions)
         if solver != "dual":
             raise ValueError(f"unknown EASE solver {solver!r}")
         K = (X @ X.T).toarray().astype(np.float64)
@@ -77,7 +78,7 @@ class EASEModel(Recommender):
         for s in range(0, n_i, step):
             blk = Xt[s:s + step]
             d[s:s + step] = np.asarray(blk.multiply(blk @ M).sum(axis=1)).ravel()
-        return cls(n_i, pop, l2, X=X.astype(np.float64).tocsr(), M=M, d=d)
+        return cls(n_i, pop, l2, X=X.astype(np.float64).tocsr(), M=M, d=d).learn_repeat_rate(interactions)
 
     def affinity_many(self, histories: sp.csr_matrix) -> np.ndarray:
         """``a = H B`` for history rows H (CSR float32 (n, n_items)) → float64[n, n_items]."""

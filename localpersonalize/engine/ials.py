@@ -111,6 +111,7 @@ class IALSModel(Recommender):
         """Train; deterministic for a given ``seed`` (init ~ N(0, 0.01²) from ``default_rng(seed)``).
 
         ``binary``: r_ui = 1 per (user, item) pair (default) or the event count.
+        Sets ``repeat_rate`` from ``interactions`` (repeat-aware scoring, base.py).
         Raises ValueError if ``factors`` < 1 or ``iterations`` < 0.
         """
         if factors < 1 or iterations < 0:
@@ -125,7 +126,7 @@ class IALSModel(Recommender):
             _cg_half_step(X, Y, Cui, alpha, reg, cg_steps)
             _cg_half_step(Y, X, Ciu, alpha, reg, cg_steps)
         pop = np.asarray((Cui > 0).sum(axis=0)).ravel().astype(np.float64)
-        return cls(interactions.n_items, pop, Y, X, alpha, reg)
+        return cls(interactions.n_items, pop, Y, X, alpha, reg).learn_repeat_rate(interactions)
 
     def fold_in(self, histories: sp.csr_matrix) -> np.ndarray:
         """User vectors float64[n, k] solving the ALS normal equations exactly for each row.

@@ -32,7 +32,7 @@ precision@K = hits in top K / K. All averaged over test users.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -66,6 +66,9 @@ class HoldoutSplit:
     history_lists : list of int32 arrays, the same histories in time order (oldest first).
     truth : list of int32 arrays, distinct ground-truth items per test user
         (newest events, minus items already in the history; may be empty).
+    truth_events : list of int32 arrays, the newest events themselves per test
+        user, in time order, repeats and history items kept (never empty); used
+        to calibrate score temperatures (engine/calibration.py).
     """
 
     train: Interactions
@@ -73,6 +76,7 @@ class HoldoutSplit:
     history: sp.csr_matrix
     history_lists: list
     truth: list
+    truth_events: list = field(default_factory=list)
 
 
 def split_holdout(interactions: Interactions, seed: int = 0, test_user_fraction: float = 0.1,
@@ -97,7 +101,7 @@ def split_holdout(interactions: Interactions, seed: int = 0, test_user_fraction:
     train = interactions.subset(~is_test[interactions.user_idx])
 
     indptr, items = interactions.user_histories()
-    hist, truth = [], []
+    hist, truth, events = [], [], []
     for u in test_users:
         seq = items[indptr[u]:indptr[u + 1]]
         n = len(seq)
@@ -106,7 +110,8 @@ def split_holdout(interactions: Interactions, seed: int = 0, test_user_fraction:
         t = np.setdiff1d(np.unique(seq[n - n_truth:]), h).astype(np.int32)
         hist.append(h.astype(np.int32))
         truth.append(t)
-    return HoldoutSplit(train, test_users, histories_to_csr(hist, interactions.n_items), hist, truth)
+        events.append(seq[n - n_truth:].astype(np.int32))
+    return HoldoutSplit(train, test_users, histories_to_csr(hist, interactions.n_items), hist, truth, events)
 
 
 def user_ranking_metrics(recommended, relevant, k: int) -> dict[str, float]:

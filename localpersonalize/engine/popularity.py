@@ -3,6 +3,9 @@
 Rule (spec 70-engine-notes §1.3): items ranked by the number of **distinct
 users** who interacted with them; the same list for everyone. Scores are the
 item's share of those counts (softmax of log count), so they sum to 1.
+The model is not repeat-aware (``repeat_rate`` None): Popularity-Count gives
+"the same list for everyone", so a user's history does not change it (the
+holdout metrics still drop history items, engine/metrics.py).
 """
 from __future__ import annotations
 

@@ -54,6 +54,9 @@ class SimsModel(Recommender):
             min_cointeraction_count: int = 3, max_neighbors: int = 200) -> "SimsModel":
         """Build the pruned similarity matrix. O(Σ_u n_u²) time; deterministic.
 
+        Sets ``repeat_rate`` from ``interactions`` (repeat-aware scoring of
+        :meth:`recommend`, base.py); :meth:`similar_items` is unaffected.
+
         Raises ValueError if popularity_discount_factor is outside [0, 1] or
         min_cointeraction_count < 0 (ranges from the guide).
         """
@@ -72,7 +75,7 @@ class SimsModel(Recommender):
         C = C.tocoo()
         sim = C.data / (n[C.row] * n[C.col]) ** d
         S = sp.csr_matrix((sim.astype(np.float32), (C.row, C.col)), shape=C.shape)
-        return cls(interactions.n_items, n, _prune_rows(S, max_neighbors))
+        return cls(interactions.n_items, n, _prune_rows(S, max_neighbors)).learn_repeat_rate(interactions)
 
     def affinity_many(self, histories: sp.csr_matrix) -> np.ndarray:
         """float64[n, n_items]: weighted sum of the neighbour rows of the history items."""

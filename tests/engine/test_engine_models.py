@@ -89,7 +89,8 @@ def test_ease_primal_and_dual_agree(two_groups):
 def test_personalized_ranking_score_softmax_over_input_items(two_groups):
     model = EASEModel.fit(two_groups)
     hist = two_groups.history(2)
-    s = model.score(hist, np.array([60, 3, 10, 3]))
+    a, b = np.setdiff1d(np.arange(50), hist)[:2]          # own-group items the user has not seen
+    s = model.score(hist, np.array([60, a, b, a]))
     assert s[1] == s[3]
     assert s[[0, 1, 2]].sum() == pytest.approx(1.0)
     assert s[1] > s[0] and s[2] > s[0]       # own-group items rank above the other group's
