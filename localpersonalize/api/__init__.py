@@ -26,6 +26,7 @@ def operation(name: str):
 from . import (  # noqa: E402,F401  (registration by import)
     campaigns,
     datasets,
+    filters,
     recipes,
     recommenders,
     runtime,

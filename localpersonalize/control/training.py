@@ -26,7 +26,9 @@ class TrainedModel:
 
     ``model`` answers with item indices into the dataset group's item index; ``n_items`` is the
     catalogue size the model was trained on (later items are unknown to it); ``metrics`` are the
-    offline metrics (spec 30 §8); ``training_seconds`` is the wall time of training and evaluation.
+    offline metrics (spec 30 §8); ``training_seconds`` is the wall time of training and evaluation;
+    ``interactions`` is the training snapshot, from which recipes that do not react in real time serve
+    (see :func:`user_history_at_training`).
     """
 
     recipe_name: str
@@ -34,6 +36,7 @@ class TrainedModel:
     n_items: int
     metrics: dict
     training_seconds: float
+    interactions: Interactions | None = None
 
 
 def snapshot(group_data, event_type: str | None = None, event_value_threshold: float | None = None) -> Interactions:
@@ -70,7 +73,7 @@ def train(recipe, group_data, event_type: str | None, solution_config: dict | No
         found = engine_metrics.evaluate(lambda d: engine.train(recipe.name, d, params, seed=SEED), data, seed=SEED)
     except NotImplementedError as exc:
         raise FailedWork(f"localpersonalize cannot train {recipe.name} yet: {exc}") from None
-    return TrainedModel(recipe.name, model, data.n_items, found, time.perf_counter() - started)
+    return TrainedModel(recipe.name, model, data.n_items, found, time.perf_counter() - started, data)
 
 
 def user_history(group_data, user_id: str | None, n_items: int, event_types: tuple[str, ...] | None = None
@@ -80,3 +83,14 @@ def user_history(group_data, user_id: str | None, n_items: int, event_types: tup
     ``event_types`` keeps only those event types (case-insensitive)."""
     items = group_data.user_items(user_id, event_types)
     return items[items < n_items]
+
+
+def user_history_at_training(trained: TrainedModel, group_data, user_id: str | None) -> np.ndarray:
+    """Item indices (int32) of ``user_id``'s interactions as they were when ``trained`` was trained, oldest
+    first: what a recipe that does not react to new events (``Recipe.realtime`` false, spec 20 §B.1)
+    serves from until its next training. Empty for a user unknown at training time."""
+    snap = trained.interactions
+    code = group_data.users.code(user_id, add=False) if user_id is not None else -1
+    if snap is None or not 0 <= code < snap.n_users:
+        return np.empty(0, np.int32)
+    return snap.history(code).astype(np.int32, copy=False)
