@@ -485,7 +485,7 @@ def _convert_string(raw: _RawColumn, f: Field, null, where) -> StringColumn:
                 raise ImportFailure(f"Column {f.name}: value at {where(r)} is not valid UTF-8; "
                                     f"files with non-ASCII characters must be UTF-8 encoded") from None
     rule = _string_rule(f)
-    if rule is not None:
+    if rule is not None and int((raw.e - raw.s).max()) > rule[0]:  # UTF-8 bytes ≥ characters
         limit, text, per_value = rule
         bad = [k for k, v in enumerate(values)
                if len(v) > limit and (not per_value or any(len(p) > limit for p in v.split("|")))]
@@ -517,7 +517,8 @@ def _empty_column(f: Field, n: int):
     return np.zeros(n, np.int64)
 
 
-def _build_table(raw: _Raw, names: list[str], schema: Schema, dataset_type: str | None) -> Table:
+def _build_table(raw: _Raw, names: list[str], schema: Schema, dataset_type: str | None,
+                 may_be_null: frozenset = frozenset()) -> Table:
     columns, nulls = {}, {}
     by_name = dict(zip(names, raw.columns))
     for f in schema.fields:
@@ -527,7 +528,7 @@ def _build_table(raw: _Raw, names: list[str], schema: Schema, dataset_type: str 
             nulls[f.name] = np.ones(raw.n_rows, bool)
             continue
         null = col.e == col.s
-        if not f.nullable:
+        if not f.nullable and f.name not in may_be_null:
             _fail_first(null, col, raw.where,
                         f"Column {f.name}: empty value at {{where}}; the field is not nullable")
         columns[f.name] = _CONVERTERS[f.type](col, f, null, raw.where)
@@ -567,42 +568,139 @@ def _parse_header(line: bytes, schema: Schema) -> list[str]:
     return names
 
 
-def parse_csv(data: bytes, schema: Schema, dataset_type: str | None = None) -> Table:
+#: Size of the line-aligned blocks a CSV is parsed in (bytes): bounds the parser's temporaries.
+BLOCK_BYTES = 16 << 20
+
+
+def _blocks(chunks: Iterable[bytes], size: int):
+    """Re-cut a stream of byte chunks into blocks that end just after a newline (the last may not)."""
+    rest = b""
+    for chunk in chunks:
+        if not chunk:
+            continue
+        buf = rest + chunk if rest else bytes(chunk)
+        start = 0
+        while len(buf) - start >= size:
+            cut = buf.rfind(b"\n", start, start + size)
+            if cut < 0:
+                cut = buf.find(b"\n", start + size)
+                if cut < 0:
+                    break
+            yield buf[start:cut + 1]
+            start = cut + 1
+        rest = buf[start:] if start else buf
+    if rest:
+        yield rest
+
+
+def _with_last(first: bytes, rest):
+    """Yield ``(block, is_last)`` for ``first`` followed by the blocks of ``rest``."""
+    prev = first
+    for block in rest:
+        yield prev, False
+        prev = block
+    yield prev, True
+
+
+def _strip_end(body: bytes) -> bytes:
+    """Drop blank lines and blanks at the end of the file; the body then ends with one newline."""
+    end = len(body)
+    while end and body[end - 1] in b"\r\n\t ":
+        end -= 1
+    return body[:end] + b"\n" if end else b""
+
+
+def _fast_block(block: bytes, ncol: int, first_line: int) -> _Raw | None:
+    """Split one block with the vectorised splitter, or ``None`` when it needs the csv module."""
+    if b'"' in block or b"\\" in block:
+        return None
+    if b"\r" in block:
+        block = block.replace(b"\r\n", b"\n")
+    return _split_fast(block, ncol, first_line)
+
+
+def _concat_tables(tables: list, schema: Schema, dataset_type: str | None) -> Table:
+    """One :class:`Table` from the tables of consecutive blocks (string dictionaries merged).
+
+    Every table but the last comes from the vectorised splitter, so their rows sit on consecutive
+    lines from line 2; only the last may carry explicit ``lines``.
+    """
+    if len(tables) == 1:
+        return tables[0]
+    columns = {}
+    for f in schema.fields:
+        parts = [t.columns[f.name] for t in tables]
+        if f.type != "string":
+            columns[f.name] = np.concatenate(parts)
+            continue
+        merged: dict = {}
+        codes = []
+        for part in parts:
+            lut = np.fromiter((merged.setdefault(v, len(merged)) for v in part.dictionary),
+                              dtype=np.int32, count=len(part.dictionary))
+            codes.append(np.append(lut, np.int32(-1))[part.codes])
+        columns[f.name] = StringColumn(np.concatenate(codes), list(merged))
+    nulls = {k: np.concatenate([t.nulls[k] for t in tables]) for k in tables[0].nulls}
+    n = sum(t.n_rows for t in tables)
+    lines = None
+    if tables[-1].lines is not None:
+        lines = np.concatenate([np.arange(n - tables[-1].n_rows, dtype=np.int64) + 2, tables[-1].lines])
+    return Table(columns, nulls, n, schema, dataset_type, lines, [w for t in tables for w in t.warnings])
+
+
+def parse_csv(data, schema: Schema, dataset_type: str | None = None, block_bytes: int = BLOCK_BYTES) -> Table:
     """Parse a bulk-import CSV file (spec §6, L5882-L6016) into a :class:`Table`.
 
-    ``data``: the whole file (UTF-8, optional BOM). The first line is a header
-    of schema field names (blanks around names and values are ignored); every
-    non-nullable field must be present, unknown columns fail; nullable fields
-    absent from the header are all null. Values are coerced to the schema
-    types: int/long → int64, float/double → float64, boolean → bool, string →
-    :class:`StringColumn`. An empty cell is null (refused in non-nullable
-    fields). Timestamps are Unix epoch seconds (> year 2100 is refused as
-    milliseconds). IDs ≤256 chars, each categorical value ≤1000 chars,
-    impressions ≤1000 chars, textual values truncated to 20,000 chars.
+    ``data``: the whole file as ``bytes``, or an iterable of ``bytes`` chunks
+    (an object streamed from S3); UTF-8, optional BOM. The file is parsed in
+    line-aligned blocks of about ``block_bytes`` bytes, so the parser's
+    temporaries stay small whatever the size of the file. The first line is a
+    header of schema field names (blanks around names and values are
+    ignored); every non-nullable field must be present, unknown columns fail;
+    nullable fields absent from the header are all null. Values are coerced to
+    the schema types: int/long → int64, float/double → float64, boolean →
+    bool, string → :class:`StringColumn`. An empty cell is null (refused in
+    non-nullable fields). Timestamps are Unix epoch seconds (> year 2100 is
+    refused as milliseconds). IDs ≤256 chars, each categorical value ≤1000
+    chars, impressions ≤1000 chars, textual values truncated to 20,000 chars.
 
     Raises :class:`ImportFailure` whose reason names the rule, the column and
-    the first offending row (1-based line number).
+    the first offending row (1-based line number); ``TypeError`` for input
+    that is neither bytes nor an iterable of bytes.
     """
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError("parse_csv expects bytes")
-    data = bytes(data)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    nl = data.find(b"\n")
-    header = data if nl < 0 else data[:nl]
-    names = _parse_header(header.rstrip(b"\r"), schema)
-    end = len(data)
-    while end > nl + 1 and data[end - 1] in b"\r\n\t ":
-        end -= 1
-    body = data[nl + 1:end] + b"\n" if nl >= 0 and end > nl + 1 else b""
-    if b"\r\n" in body:
-        body = body.replace(b"\r\n", b"\n")
-    raw = None
-    if b'"' not in body and b"\\" not in body:
-        raw = _split_fast(body, len(names), 2)
-    if raw is None:
-        raw = _split_csv(body, len(names), 2)
-    return _build_table(raw, names, schema, canonical_dataset_type(dataset_type))
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        chunks = iter([bytes(data)])
+    elif isinstance(data, str) or not hasattr(data, "__iter__"):
+        raise TypeError("parse_csv expects bytes or an iterable of bytes chunks")
+    else:
+        chunks = iter(data)
+    blocks = _blocks(chunks, block_bytes)
+    first = next(blocks, b"")
+    if first.startswith(b"\xef\xbb\xbf"):
+        first = first[3:]
+    nl = first.find(b"\n")
+    names = _parse_header((first if nl < 0 else first[:nl]).rstrip(b"\r"), schema)
+    dtype = canonical_dataset_type(dataset_type)
+    ncol = len(names)
+    tables: list[Table] = []
+    line = 2  # line number of the block's first row
+    pending = _with_last(first[nl + 1:] if nl >= 0 else b"", blocks)
+    for block, is_last in pending:
+        if is_last:
+            block = _strip_end(block)
+        if not block:
+            continue
+        raw = _fast_block(block, ncol, line)
+        if raw is None:  # quotes, escapes or blank lines: the csv module parses the rest of the file
+            body = _strip_end(block + b"".join(b for b, _ in pending))
+            tables.append(_build_table(_split_csv(body.replace(b"\r\n", b"\n"), ncol, line),
+                                       names, schema, dtype))
+            break
+        tables.append(_build_table(raw, names, schema, dtype))
+        line += block.count(b"\n")
+    if not tables:
+        return _build_table(_split_fast(b"", ncol, 2), names, schema, dtype)
+    return _concat_tables(tables, schema, dtype)
 
 
 def _record_bytes(v) -> bytes:
@@ -615,12 +713,15 @@ def _record_bytes(v) -> bytes:
     return str(v).strip().encode("utf-8")
 
 
-def table_from_records(records: Iterable[Mapping], schema: Schema, dataset_type: str | None = None) -> Table:
+def table_from_records(records: Iterable[Mapping], schema: Schema, dataset_type: str | None = None,
+                       may_be_null: frozenset = frozenset()) -> Table:
     """Build a :class:`Table` from streamed records (PutEvents/PutItems/PutUsers/PutActions…).
 
     ``records``: mappings of schema field name → value (``str``, number,
     ``bool`` or ``None`` for null). The same rules as :func:`parse_csv` apply;
-    reasons locate rows as ``record N`` (1-based). Raises :class:`ImportFailure`.
+    reasons locate rows as ``record N`` (1-based). ``may_be_null``: required
+    fields that may still be null here (``USER_ID`` of an anonymous event,
+    which carries a sessionId instead; spec 40 §5). Raises :class:`ImportFailure`.
     """
     records = list(records)
     names = schema.field_names
@@ -630,12 +731,14 @@ def table_from_records(records: Iterable[Mapping], schema: Schema, dataset_type:
                 raise ImportFailure(f"Record {k + 1}: {key!r} is not a field of the schema")
     cols = [_RawColumn.from_values([_record_bytes(rec.get(name)) for rec in records]) for name in names]
     raw = _Raw(cols, len(records), None, lambda r: f"record {r + 1}")
-    return _build_table(raw, names, schema, canonical_dataset_type(dataset_type))
+    return _build_table(raw, names, schema, canonical_dataset_type(dataset_type), may_be_null)
 
 
 def check_min_interactions(n_rows: int, minimum: int = MIN_INTERACTIONS) -> None:
-    """Raise :class:`ImportFailure` unless ``n_rows >= minimum`` (1000 interactions, spec §2, L4589)."""
+    """Raise :class:`ImportFailure` unless ``n_rows >= minimum``: an import job into an Interactions or
+    Action interactions dataset must bring at least 1000 new records (guide L8680, L15701; spec 60 §1.1)."""
     if n_rows < minimum:
         raise ImportFailure(
-            f"Insufficient data: an interactions dataset needs at least {minimum} records, found {n_rows}"
+            f"Insufficient data: an import job into an interactions dataset must bring at least {minimum} "
+            f"new records, found {n_rows}"
         )

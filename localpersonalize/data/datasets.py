@@ -14,19 +14,32 @@ a null mask per nullable field.
 Writes build new arrays and then swap one immutable state object, so a
 failed import leaves the dataset exactly as before and arrays handed to a
 reader are never modified afterwards. Writers are serialised by the group lock.
+
+Streamed interactions also keep the event's ``sessionId`` (int32 codes into
+the group's ``sessions`` index, -1 for bulk rows). An anonymous event (no
+userId) is stored with USER_ID -1; once an event carries both IDs, the
+session's anonymous history belongs to that user (spec 40 §5).
+
+Per-user lookups (:meth:`DatasetGroupData.user_items`, called on every
+GetRecommendations) go through a :class:`_RowIndex` per state: rows sorted by
+key, built lazily, carried over when rows are only appended; the rows
+appended since the build are scanned (at most 1/16 of the dataset, then the
+index is rebuilt), so streamed appends cost nothing up front.
 """
 from __future__ import annotations
 
+import csv
+import io
 import threading
-from dataclasses import dataclass
-from typing import Iterable, Mapping
+from dataclasses import dataclass, field as dc_field
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from .csv_import import ImportFailure, StringColumn, Table, check_min_interactions, parse_csv, table_from_records
 from .schemas import Schema, canonical_dataset_type
 
-__all__ = ["IdIndex", "Dataset", "DatasetGroupData", "BULK", "STREAM"]
+__all__ = ["IdIndex", "Dataset", "DatasetGroupData", "BULK", "STREAM", "EXPORT_MODES", "MAX_EVENT_BUDGET"]
 
 #: Row origins: bulk import vs. record-by-record (PutEvents, PutItems, …).
 BULK, STREAM = np.uint8(0), np.uint8(1)
@@ -36,6 +49,18 @@ _KEY_FIELD = {"USERS": "USER_ID", "ITEMS": "ITEM_ID", "ACTIONS": "ACTION_ID"}
 #: (user field, target field) of the interaction-like datasets.
 _EVENT_FIELDS = {"INTERACTIONS": ("USER_ID", "ITEM_ID"), "ACTION_INTERACTIONS": ("USER_ID", "ACTION_ID")}
 _ID_INDEX = {"USER_ID": "users", "ITEM_ID": "items", "ACTION_ID": "actions"}
+#: Key of the session column in a state's row indexes (not a schema field name: those are upper case).
+_SESSION = "session"
+#: Fields that do not count towards the Interactions field budget (guide L5512).
+_NOT_IN_BUDGET = frozenset({"USER_ID", "ITEM_ID", "TIMESTAMP", "IMPRESSION", "RECOMMENDATION_ID",
+                            "EVENT_ATTRIBUTION_SOURCE"})
+#: Optional metadata fields + distinct event types of an Interactions dataset: at most 10 (guide L5512,
+#: spec 60 §1.1).
+MAX_EVENT_BUDGET = 10
+#: ``CreateDatasetExportJob.ingestionMode`` → origins exported (spec 40 §9.1).
+EXPORT_MODES = {"BULK": (BULK,), "PUT": (STREAM,), "ALL": (BULK, STREAM)}
+#: Rows appended since a row index was built that a lookup scans before it rebuilds the index.
+_TAIL_ROWS = 1 << 16
 
 
 class IdIndex:
@@ -89,14 +114,62 @@ class IdIndex:
         return lut[np.asarray(codes)]
 
 
+
+class _RowIndex:
+    """Rows of a state grouped by an int32 key column (user or session codes), built over rows ``[0, n)``.
+
+    ``order``: int64[n] row numbers sorted by key (stable, so oldest row first within a key);
+    ``keys``: int32[n] the keys in that order. Rows appended after the build are found by scanning.
+    """
+
+    def __init__(self, key_col: np.ndarray):
+        self.n = len(key_col)
+        self.order = np.argsort(key_col, kind="stable")
+        self.keys = key_col[self.order]
+
+    def rows(self, key: int, key_col: np.ndarray, n: int) -> np.ndarray:
+        """int64 rows ``< n`` whose key is ``key`` (``key_col`` is the state's full key column)."""
+        lo, hi = np.searchsorted(self.keys, [key, key + 1])
+        built = self.order[lo:hi]
+        if n == self.n:
+            return built
+        tail = np.flatnonzero(key_col[self.n:n] == key) + self.n
+        return np.concatenate([built, tail]) if len(built) else tail
+
+
+@dataclass
+class _Derived:
+    """What a state derives lazily: row indexes by key, and the event-type codes present (or None)."""
+
+    indexes: dict = dc_field(default_factory=dict)
+    event_types: frozenset | None = None
+
+
 @dataclass(frozen=True)
 class _State:
-    """Immutable snapshot of a dataset's rows."""
+    """Immutable snapshot of a dataset's rows.
 
-    cols: dict  # name -> ndarray[n]
-    nulls: dict  # name -> bool[n], nullable fields only
-    origin: np.ndarray  # uint8[n], BULK or STREAM
+    ``cols``: name → ndarray[n]; ``nulls``: name → bool[n] for nullable fields; ``origin``: uint8[n]
+    BULK/STREAM; ``session``: int32[n] session codes (-1 = none); ``derived``: lazily computed indexes.
+    """
+
+    cols: dict
+    nulls: dict
+    origin: np.ndarray
+    session: np.ndarray
     n: int
+    derived: _Derived = dc_field(default_factory=_Derived, compare=False)
+
+    def key_column(self, name: str) -> np.ndarray:
+        return self.session if name == _SESSION else self.cols[name]
+
+    def rows_of(self, name: str, key: int) -> np.ndarray:
+        """int64 rows whose column ``name`` (a field, or :data:`_SESSION`) holds ``key``."""
+        col = self.key_column(name)
+        index = self.derived.indexes.get(name)
+        if index is None or self.n - index.n > max(_TAIL_ROWS, self.n >> 4):
+            index = self.derived.indexes[name] = _RowIndex(col[:self.n])
+        return index.rows(key, col, self.n)
 
 
 class Dataset:
@@ -104,19 +177,24 @@ class Dataset:
 
     Create through :meth:`DatasetGroupData.create_dataset`. ``dataset_type``
     is canonical (``INTERACTIONS``, ``USERS``, ``ITEMS``, ``ACTIONS``,
-    ``ACTION_INTERACTIONS``); ``schema`` is the dataset's :class:`Schema`.
+    ``ACTION_INTERACTIONS``); ``schema`` is the dataset's :class:`Schema`
+    (replaced by :meth:`replace_schema`); ``bulk_imported``: whether a bulk
+    import has succeeded (the first import must be ``FULL``).
     """
 
     def __init__(self, group: "DatasetGroupData", dataset_type: str, schema: Schema):
         self.group = group
         self.dataset_type = dataset_type
         self.schema = schema
+        self.bulk_imported = False
         self._dicts = {
             f.name: IdIndex() for f in schema.fields if f.type == "string" and f.name not in _ID_INDEX
         }
+        self._event_ids: set[str] = set()
+        self._buffers: dict = {}  # column key -> array with spare capacity whose prefix the state views
         empty = {f.name: _empty(f.type, f.name) for f in schema.fields}
         nulls = {f.name: np.zeros(0, bool) for f in schema.fields if f.nullable}
-        self._state = _State(empty, nulls, np.zeros(0, np.uint8), 0)
+        self._state = _State(empty, nulls, np.zeros(0, np.uint8), np.zeros(0, np.int32), 0)
 
     # ---------------------------------------------------------------- writing
 
@@ -126,77 +204,228 @@ class Dataset:
         ``mode``: ``FULL`` replaces all bulk-imported rows, keeping rows added
         one by one (Put*); ``INCREMENTAL`` appends (interactions) or upserts by
         ID (Users/Items/Actions: a row with a known ID replaces the old row,
-        the last duplicate in the file wins). Atomic: on any error the dataset
-        is unchanged. Raises ``ValueError`` for a bad mode or a table built
-        with another schema.
+        the last duplicate in the file wins) (guide L8670-L8680). Atomic: on
+        any error the dataset is unchanged. Raises ``ValueError`` for a bad
+        mode or a table built with another schema, :class:`ImportFailure` when
+        the Interactions field budget is exceeded.
         """
         mode = (mode or "FULL").upper()
         if mode not in ("FULL", "INCREMENTAL"):
             raise ValueError(f"importMode must be FULL or INCREMENTAL, not {mode!r}")
         return self._apply(table, BULK, replace_bulk=(mode == "FULL"))
 
-    def import_files(self, files: list[bytes], mode: str = "FULL") -> int:
+    def import_files(self, files: Iterable, mode: str = "FULL") -> int:
         """A dataset import job: parse every CSV file (one per S3 object) and apply them as one import.
 
-        With ``FULL`` the first file replaces the bulk rows and the others add to them; an interactions
-        import must bring at least 1000 records (guide, "Data requirements"). Atomic: when any file
-        fails, the dataset is left exactly as it was. Raises :class:`ImportFailure`; returns the row count.
+        ``files``: each file as ``bytes`` or an iterable of ``bytes`` chunks. With ``FULL`` the first file
+        replaces the bulk rows and the others add to them. Rules: ``INCREMENTAL`` needs bulk data
+        imported before (guide L8672: the first import can only be FULL); an import into an Interactions
+        or Action interactions dataset must bring at least 1000 records (guide L8680). Atomic: when any
+        file fails, the dataset is left exactly as it was. Raises :class:`ImportFailure`; returns the
+        row count.
         """
+        mode = (mode or "FULL").upper()
+        if mode == "INCREMENTAL" and not self.bulk_imported:
+            raise ImportFailure("importMode INCREMENTAL needs bulk data imported before: the first import "
+                                "job of a dataset must use FULL")
         tables = [parse_csv(data, self.schema, self.dataset_type) for data in files]
-        if self.dataset_type == "INTERACTIONS":
+        if self.dataset_type in _EVENT_FIELDS:
             check_min_interactions(sum(t.n_rows for t in tables))
         with self.group.lock:
             before = self._state
             try:
                 for i, table in enumerate(tables):
+                    tables[i] = None  # let the parsed columns go as soon as they are stored
                     self.import_bulk(table, mode if i == 0 else "INCREMENTAL")
             except Exception:
                 self._state = before
+                self._buffers.clear()  # what the failed import wrote past ``before`` is never reused
                 raise
+            self.bulk_imported = True
             return self._state.n
 
-    def put_records(self, records: Iterable[Mapping]) -> int:
+    def put_records(self, records: Sequence[Mapping], sessions: Sequence[str | None] | None = None,
+                    event_ids: Sequence[str | None] | None = None) -> int:
         """Add streamed records (PutEvents, PutUsers, PutItems, PutActions, PutActionInteractions).
 
         ``records``: mappings of schema field → value (see
         :func:`~localpersonalize.data.csv_import.table_from_records`).
         Interactions are appended; Users/Items/Actions are upserted by ID.
-        Raises :class:`ImportFailure` (dataset unchanged). Returns the row count.
+        For interaction datasets, ``sessions`` gives each record's sessionId:
+        a record with a sessionId may have no USER_ID (anonymous), and one
+        with both links the session's anonymous history to the user (first
+        link wins, spec 40 §5). Events whose ``event_ids`` entry was seen
+        before, and events identical in every field to a stored event of the
+        same user or session, are not stored again (guide L14780; model doc
+        of ``Event.eventId``). All or nothing: raises :class:`ImportFailure`
+        and leaves the dataset unchanged. Returns the row count.
         """
-        table = table_from_records(records, self.schema, self.dataset_type)
-        return self._apply(table, STREAM, replace_bulk=False)
+        records = list(records)
+        events = self.dataset_type in _EVENT_FIELDS
+        sessions = list(sessions) if sessions is not None else [None] * len(records)
+        anonymous_ok = frozenset({"USER_ID"}) if events else frozenset()
+        for k, (rec, sess) in enumerate(zip(records, sessions)):
+            if events and rec.get("USER_ID") is None and sess is None:
+                raise ImportFailure(f"Record {k + 1}: an event needs a userId or a sessionId")
+        table = table_from_records(records, self.schema, self.dataset_type, anonymous_ok)
+        with self.group.lock:
+            if not events:
+                return self._apply(table, STREAM, replace_bulk=False)
+            session_codes = self.group.sessions.codes(sessions)
+            keep = self._new_events(table, session_codes, event_ids)
+            n = self._apply(table, STREAM, replace_bulk=False, session=session_codes, keep=keep)
+            users = self.group.users.codes(table.strings(_EVENT_FIELDS[self.dataset_type][0]), add=False)
+            self.group.link_sessions(session_codes, users)
+            self._event_ids.update(e for e in (event_ids or ()) if e)
+            return n
 
-    def _apply(self, table: Table, origin: np.uint8, replace_bulk: bool) -> int:
+    def _new_events(self, table: Table, session_codes: np.ndarray, event_ids) -> np.ndarray:
+        """bool[n]: the streamed events to store: not a repeated eventId, not identical in every field
+        to an event stored before for the same user (or anonymous session), nor to an earlier one of
+        the batch."""
+        st = self._state
+        cols, nulls = self._encode(table, add=False)
+        ufield = _EVENT_FIELDS[self.dataset_type][0]
+        anonymous = table.columns[ufield].codes < 0
+        seen_ids = set(self._event_ids)
+        seen_rows = set()
+        keep = np.ones(table.n_rows, bool)
+        for r in range(table.n_rows):
+            eid = event_ids[r] if event_ids else None
+            row_key = (int(session_codes[r]),) + tuple(
+                None if (name in table.nulls and table.nulls[name][r])
+                else (int(c.codes[r]) if isinstance(c, StringColumn) else c[r].item())
+                for name, c in table.columns.items())
+            if (eid and eid in seen_ids) or row_key in seen_rows:
+                keep[r] = False
+                continue
+            seen_ids.add(eid)
+            seen_rows.add(row_key)
+            if anonymous[r]:
+                cand = st.rows_of(_SESSION, int(session_codes[r]))
+                cand = cand[st.cols[ufield][cand] < 0]
+            elif cols[ufield][r] >= 0:
+                cand = st.rows_of(ufield, int(cols[ufield][r]))
+            else:
+                continue  # a new user has no stored events
+            same = np.ones(len(cand), bool)
+            for name, col in cols.items():
+                if name in nulls:
+                    same &= st.nulls[name][cand] == nulls[name][r]
+                    if nulls[name][r]:
+                        continue
+                same &= st.cols[name][cand] == col[r]
+            keep[r] = not same.any()
+        return keep
+
+    def replace_schema(self, schema: Schema) -> None:
+        """``UpdateDataset``: use ``schema`` from now on; its new fields are all null in the stored rows.
+
+        The caller checks the replacement rules first (:func:`~.schemas.check_schema_replacement`).
+        """
+        with self.group.lock:
+            st = self._state
+            cols, nulls = dict(st.cols), dict(st.nulls)
+            for f in schema.fields:
+                if f.name in cols:
+                    continue
+                if f.type == "string" and f.name not in _ID_INDEX:
+                    self._dicts[f.name] = IdIndex()
+                cols[f.name] = _null_column(f.type, st.n)
+                nulls[f.name] = np.ones(st.n, bool)
+            self.schema = schema
+            self._state = _State(cols, nulls, st.origin, st.session, st.n, st.derived)
+
+    def delete_rows(self, rows: np.ndarray) -> int:
+        """Remove the rows flagged in bool[n] ``rows``; return how many were removed."""
+        with self.group.lock:
+            st = self._state
+            removed = int(np.count_nonzero(rows))
+            if removed:
+                self._state = _take(st, ~rows)
+            return removed
+
+    def _apply(self, table: Table, origin: np.uint8, replace_bulk: bool, session: np.ndarray | None = None,
+               keep: np.ndarray | None = None) -> int:
         if table.schema.field_names != self.schema.field_names:
             raise ValueError("table was parsed with a different schema than the dataset's")
         with self.group.lock:
             old = self._state
             new_cols, new_nulls = self._encode(table)
-            new_origin = np.full(table.n_rows, origin, np.uint8)
+            n_new = table.n_rows
+            new_session = session if session is not None else np.full(n_new, -1, np.int32)
+            if keep is not None and not keep.all():
+                new_cols = {k: v[keep] for k, v in new_cols.items()}
+                new_nulls = {k: v[keep] for k, v in new_nulls.items()}
+                new_session = new_session[keep]
+                n_new = int(keep.sum())
+            new_origin = np.full(n_new, origin, np.uint8)
             if replace_bulk:
-                keep = old.origin == STREAM
-                old = _take(old, keep)
+                old = _take(old, old.origin == STREAM)
             key = _KEY_FIELD.get(self.dataset_type)
             if key is None:
-                state = _concat(old, new_cols, new_nulls, new_origin, table.n_rows)
+                state = self._concat(old, new_cols, new_nulls, new_origin, new_session, n_new)
             else:
-                state = self._upsert(old, key, new_cols, new_nulls, new_origin, table.n_rows)
+                state = self._upsert(old, key, new_cols, new_nulls, new_origin, new_session, n_new)
+            if self.dataset_type == "INTERACTIONS":
+                self._check_event_budget(state)
             self._state = state
             return state.n
 
-    def _encode(self, table: Table) -> tuple[dict, dict]:
-        """Table columns → stored columns (ID and string columns as int32 codes)."""
+    def _concat(self, st: _State, cols: dict, nulls: dict, origin: np.ndarray, session: np.ndarray,
+                n: int) -> _State:
+        """``st`` with ``n`` rows appended. Columns grow inside buffers with spare capacity, so a
+        streamed append costs O(n) rather than a copy of the dataset; arrays handed out before are
+        prefixes of those buffers and never change. Row indexes built so far stay valid and are carried."""
+        if st.n == 0:  # nothing to keep: use the new arrays as they are
+            return _State(dict(cols), dict(nulls), origin, session, n)
+        derived = _Derived(dict(st.derived.indexes))
+        if st.derived.event_types is not None and "EVENT_TYPE" in cols:
+            c = cols["EVENT_TYPE"]
+            derived.event_types = st.derived.event_types | frozenset(np.unique(c[c >= 0]).tolist())
+        grow = self._grow
+        return _State({k: grow(("c", k), v, cols[k]) for k, v in st.cols.items()},
+                      {k: grow(("n", k), v, nulls[k]) for k, v in st.nulls.items()},
+                      grow("origin", st.origin, origin), grow("session", st.session, session), st.n + n, derived)
+
+    def _grow(self, key, old: np.ndarray, new: np.ndarray) -> np.ndarray:
+        buf = self._buffers.get(key)
+        n0, k = len(old), len(new)
+        if (buf is None or old.base is not buf or len(buf) < n0 + k
+                or (n0 and old.__array_interface__["data"][0] != buf.__array_interface__["data"][0])):
+            buf = np.empty(max(n0 + k + (n0 + k) // 4, 1024), old.dtype)
+            buf[:n0] = old
+            self._buffers[key] = buf
+        buf[n0:n0 + k] = new
+        return buf[:n0 + k]
+
+    def _check_event_budget(self, st: _State) -> None:
+        """Optional metadata fields + distinct event types ≤ 10 (guide L5512). Raises ImportFailure."""
+        fields = [f.name for f in self.schema.fields if f.name not in _NOT_IN_BUDGET]
+        types = _event_type_codes(st) if "EVENT_TYPE" in st.cols else frozenset()
+        if len(fields) + len(types) > MAX_EVENT_BUDGET:
+            names = sorted(self._dicts["EVENT_TYPE"].ids[c] for c in types)
+            raise ImportFailure(
+                f"Too many event types: the Interactions dataset has {len(fields)} optional metadata fields "
+                f"({', '.join(fields)}) and {len(types)} distinct event types ({', '.join(names[:20])}); "
+                f"together they can be at most {MAX_EVENT_BUDGET}"
+            )
+
+    def _encode(self, table: Table, add: bool = True) -> tuple[dict, dict]:
+        """Table columns → stored columns (ID and string columns as int32 codes; with ``add=False``
+        unknown strings get -1 and no dictionary grows)."""
         cols = {}
         for f in self.schema.fields:
             c = table.columns[f.name]
             if f.type == "string":
                 index = self._index(f.name)
-                c = index.intern(c)
+                c = index.intern(c) if add else index.codes(c.to_objects(), add=False)
             cols[f.name] = c
         nulls = {name: table.nulls[name] for name in self._state.nulls}
         return cols, nulls
 
-    def _upsert(self, old: _State, key: str, cols: dict, nulls: dict, origin: np.ndarray, n: int) -> _State:
+    def _upsert(self, old: _State, key: str, cols: dict, nulls: dict, origin: np.ndarray,
+                session: np.ndarray, n: int) -> _State:
         k = cols[key]
         # last occurrence of each ID wins, in file order
         _, first_in_rev = np.unique(k[::-1], return_index=True)
@@ -216,6 +445,7 @@ class Dataset:
             {name: merge(old.cols[name], cols[name]) for name in old.cols},
             {name: merge(old.nulls[name], nulls[name]) for name in old.nulls},
             merge(old.origin, origin),
+            merge(old.session, session),
             old.n + len(add),
         )
 
@@ -257,12 +487,28 @@ class Dataset:
         """uint8[n]: :data:`BULK` or :data:`STREAM` per row."""
         return self._state.origin
 
+    @property
+    def sessions(self) -> np.ndarray:
+        """int32[n]: code of each row's sessionId in the group's ``sessions`` index (-1 for bulk rows)."""
+        return self._state.session
+
     def event_types(self) -> list[str]:
         """Distinct EVENT_TYPE values present (empty if the schema has no EVENT_TYPE)."""
         if "EVENT_TYPE" not in self._state.cols:
             return []
-        c = self._state.cols["EVENT_TYPE"]
-        return [self._dicts["EVENT_TYPE"].ids[i] for i in np.unique(c[c >= 0])]
+        return [self._dicts["EVENT_TYPE"].ids[i] for i in sorted(_event_type_codes(self._state))]
+
+    def user_codes(self) -> np.ndarray:
+        """int32[n] USER_ID codes of an interactions dataset with anonymous rows resolved: a row of a
+        session linked to a user gets that user, a still-anonymous row keeps -1 (spec 40 §5)."""
+        st = self._state
+        u = st.cols[_EVENT_FIELDS[self.dataset_type][0]]
+        anon = u < 0
+        if not anon.any():
+            return u
+        u = u.copy()
+        u[anon] = self.group.session_links()[st.session[anon]]
+        return u
 
     def arrays(self, event_type: str | None = None, event_value_threshold: float | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -272,6 +518,8 @@ class Dataset:
         (for ACTION_INTERACTIONS the second array holds action codes);
         indices are codes of the group's ``users`` / ``items`` (``actions``)
         indexes, timestamps epoch seconds, rows in storage order.
+        Anonymous events count for the user their session was linked to, and
+        are left out while their session is not linked (spec 40 §5).
         ``event_type``: keep only rows with this EVENT_TYPE (exact match);
         ``event_value_threshold``: keep only rows with EVENT_VALUE ≥ threshold
         (null values dropped) (spec §5.1, L4676). A filter on a field the
@@ -280,8 +528,9 @@ class Dataset:
         if self.dataset_type not in _EVENT_FIELDS:
             raise TypeError(f"arrays() needs an interactions dataset, not {self.dataset_type}")
         st = self._state
-        ufield, tfield = _EVENT_FIELDS[self.dataset_type]
-        keep = np.ones(st.n, bool)
+        _, tfield = _EVENT_FIELDS[self.dataset_type]
+        u = self.user_codes()
+        keep = u >= 0
         if event_type is not None:
             if "EVENT_TYPE" not in st.cols:
                 keep[:] = False
@@ -293,10 +542,89 @@ class Dataset:
             else:
                 with np.errstate(invalid="ignore"):
                     keep &= st.cols["EVENT_VALUE"] >= float(event_value_threshold)
-        u, i, t = st.cols[ufield], st.cols[tfield], st.cols["TIMESTAMP"]
+        i, t = st.cols[tfield], st.cols["TIMESTAMP"]
         if keep.all():
             return u, i, t
         return u[keep], i[keep], t[keep]
+
+    def export_csv(self, mode: str = "PUT") -> tuple[bytes, int]:
+        """``CreateDatasetExportJob``: the rows of ``mode`` as CSV bytes, and the number of rows written.
+
+        ``mode``: ``BULK`` (bulk-imported rows), ``PUT`` (rows added one by one) or ``ALL`` (spec 40 §9).
+        The header is the schema's field names in schema order; values are written as imported (multiple
+        categorical values joined by ``|``, null as an empty cell, anonymous events with an empty USER_ID
+        unless their session was linked). Rows identical in every field are written once; Users, Items
+        and Actions hold the latest record per ID (the ``ALL`` rule, spec 40 §9.2). Raises ``ValueError``
+        for another mode.
+        """
+        origins = EXPORT_MODES.get((mode or "PUT").upper())
+        if origins is None:
+            raise ValueError(f"ingestionMode must be BULK, PUT or ALL, not {mode!r}")
+        st = self._state
+        rows = np.flatnonzero(np.isin(st.origin, origins))
+        cols = {name: st.cols[name] for name in self.schema.field_names}
+        if self.dataset_type in _EVENT_FIELDS:
+            cols[_EVENT_FIELDS[self.dataset_type][0]] = self.user_codes()
+        rows = _first_of_duplicates(cols, st.nulls, rows)
+        out = io.StringIO()
+        out.write(",".join(self.schema.field_names) + "\n")
+        texts = [self._column_text(f, cols[f.name][rows], st.nulls[f.name][rows] if f.name in st.nulls else None)
+                 for f in self.schema.fields]
+        if texts:
+            for start in range(0, len(rows), 100_000):  # bounded temporaries
+                part = [t[start:start + 100_000] for t in texts]
+                out.write("".join(",".join(r) + "\n" for r in zip(*part)))
+        return out.getvalue().encode("utf-8"), len(rows)
+
+    def _column_text(self, f, values: np.ndarray, nulls: np.ndarray | None) -> list:
+        """CSV cells (str) of one field's stored values."""
+        if f.type == "string":
+            lut = np.empty(len(self._index(f.name)) + 1, dtype=object)
+            lut[:-1] = [_csv_cell(v) for v in self._index(f.name).ids]
+            lut[-1] = ""
+            return lut[values].tolist()
+        if f.type == "boolean":
+            cells = np.where(values, "true", "false").astype(object)
+        elif f.type in ("float", "double"):
+            cells = np.array([repr(float(v)) for v in values.tolist()], dtype=object)
+            cells[np.isnan(values)] = ""
+        else:
+            cells = values.astype(str).astype(object)
+        if nulls is not None:
+            cells[nulls] = ""
+        return cells.tolist()
+
+
+def _csv_cell(value: str) -> str:
+    """One CSV cell, quoted when needed (RFC 4180; the guide escapes ``"`` inside quotes, L4819)."""
+    if any(ch in value for ch in ',"\n\r') or value != value.strip():
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _first_of_duplicates(cols: dict, nulls: dict, rows: np.ndarray) -> np.ndarray:
+    """``rows`` without the rows identical in every column to an earlier one (spec 40 §9.2)."""
+    if len(rows) < 2:
+        return rows
+    parts = []
+    for name, col in cols.items():
+        v = col[rows]
+        if v.dtype.kind == "f":
+            v = np.where(np.isnan(v), np.nan, v).view(np.int64)  # one NaN bit pattern
+        parts.append(v.astype(np.int64, copy=False))
+        if name in nulls:
+            parts.append(nulls[name][rows].astype(np.int64))
+    matrix = np.stack(parts, axis=1)
+    _, first = np.unique(matrix, axis=0, return_index=True)
+    return rows[np.sort(first)]
+
+
+def _event_type_codes(st: _State) -> frozenset:
+    """EVENT_TYPE codes present in ``st`` (cached on the state)."""
+    if st.derived.event_types is None:
+        c = st.cols["EVENT_TYPE"]
+        st.derived.event_types = frozenset(np.unique(c[c >= 0]).tolist())
+    return st.derived.event_types
 
 
 def _empty(ftype: str, name: str) -> np.ndarray:
@@ -305,23 +633,28 @@ def _empty(ftype: str, name: str) -> np.ndarray:
     return np.zeros(0, {"float": np.float64, "double": np.float64, "boolean": bool}.get(ftype, np.int64))
 
 
+def _null_column(ftype: str, n: int) -> np.ndarray:
+    """A column of ``n`` nulls as stored (strings -1, floats NaN, others 0 with a null mask)."""
+    if ftype == "string":
+        return np.full(n, -1, np.int32)
+    if ftype in ("float", "double"):
+        return np.full(n, np.nan)
+    return np.zeros(n, bool if ftype == "boolean" else np.int64)
+
+
 def _take(st: _State, rows: np.ndarray) -> _State:
     return _State({k: v[rows] for k, v in st.cols.items()}, {k: v[rows] for k, v in st.nulls.items()},
-                  st.origin[rows], int(np.count_nonzero(rows)) if rows.dtype == bool else len(rows))
-
-
-def _concat(st: _State, cols: dict, nulls: dict, origin: np.ndarray, n: int) -> _State:
-    return _State({k: np.concatenate([v, cols[k]]) for k, v in st.cols.items()},
-                  {k: np.concatenate([v, nulls[k]]) for k, v in st.nulls.items()},
-                  np.concatenate([st.origin, origin]), st.n + n)
+                  st.origin[rows], st.session[rows],
+                  int(np.count_nonzero(rows)) if rows.dtype == bool else len(rows))
 
 
 class DatasetGroupData:
     """All data of one dataset group: shared ID indexes and at most one dataset per type.
 
     ``users``, ``items``, ``actions``: :class:`IdIndex` shared by every dataset
-    of the group; ``domain``: ``None`` or the group's domain; ``lock``: the
-    group's write lock (re-entrant).
+    of the group; ``sessions``: :class:`IdIndex` of the sessionIds of streamed
+    events; ``domain``: ``None`` or the group's domain; ``lock``: the group's
+    write lock (re-entrant).
     """
 
     def __init__(self, domain: str | None = None):
@@ -330,6 +663,9 @@ class DatasetGroupData:
         self.users = IdIndex()
         self.items = IdIndex()
         self.actions = IdIndex()
+        self.sessions = IdIndex()
+        self._session_user: dict[int, int] = {}  # session code -> user code (first link wins)
+        self._user_sessions: dict[int, list[int]] = {}  # user code -> linked session codes
         self.datasets: dict[str, Dataset] = {}
 
     def create_dataset(self, dataset_type: str, schema: Schema) -> Dataset:
@@ -353,6 +689,25 @@ class DatasetGroupData:
         with self.lock:
             self.datasets.pop(canonical_dataset_type(dataset_type), None)
 
+    # ----- anonymous sessions (spec 40 §5)
+    def link_sessions(self, session_codes: np.ndarray, user_codes: np.ndarray) -> None:
+        """Record ``session → user`` for events carrying both (int32 codes, -1 = absent); the first link
+        of a session wins (spec 40 §5)."""
+        with self.lock:
+            for s, u in zip(np.asarray(session_codes).tolist(), np.asarray(user_codes).tolist()):
+                if s >= 0 and u >= 0 and s not in self._session_user:
+                    self._session_user[s] = u
+                    self._user_sessions.setdefault(u, []).append(s)
+
+    def session_links(self) -> np.ndarray:
+        """int32[len(sessions) + 1]: the user code each session is linked to (-1: none; last entry -1)."""
+        lut = np.full(len(self.sessions) + 1, -1, np.int32)
+        links = dict(self._session_user)
+        if links:
+            lut[list(links)] = list(links.values())
+        return lut
+
+    # ----- reading
     def interactions_arrays(self, event_type: str | None = None, event_value_threshold: float | None = None):
         """Training arrays of the Interactions dataset (see :meth:`Dataset.arrays`), or ``None`` when the
         group has no Interactions dataset."""
@@ -361,14 +716,28 @@ class DatasetGroupData:
 
     def user_items(self, user_id: str | None, event_types: tuple[str, ...] | None = None) -> np.ndarray:
         """int32 item codes of ``user_id``'s interactions, oldest first (bulk and streamed alike), or an
-        empty array for an unknown user. ``event_types``: keep only these EVENT_TYPEs, compared
-        case-insensitively (the domain use cases' automatic exclusions, guide "Domain use cases")."""
+        empty array for an unknown user. Streamed events are visible at once; the anonymous events of
+        sessions linked to the user count as theirs, and an ID that is only a sessionId gets that
+        session's anonymous events (realtime recommendations for anonymous visitors, spec 40 §5).
+        ``event_types``: keep only these EVENT_TYPEs, compared case-insensitively (the domain use cases'
+        automatic exclusions, guide "Domain use cases"). Cost: O(log n + the user's rows + rows streamed
+        since the last index build)."""
         ds = self.datasets.get("INTERACTIONS")
-        code = self.users.code(user_id, add=False) if user_id is not None else -1
-        if ds is None or code < 0:
+        if ds is None or user_id is None:
             return np.empty(0, np.int32)
         st = ds._state
-        rows = np.flatnonzero(st.cols["USER_ID"] == code)
+        code = self.users.code(user_id, add=False)
+        anon_sessions = self._user_sessions.get(code, ()) if code >= 0 else ()
+        if code < 0:
+            s = self.sessions.code(user_id, add=False)
+            anon_sessions = (s,) if s >= 0 else ()
+        parts = [st.rows_of("USER_ID", code)] if code >= 0 else []
+        for s in list(anon_sessions):
+            r = st.rows_of(_SESSION, s)
+            parts.append(r[st.cols["USER_ID"][r] < 0])
+        if not parts:
+            return np.empty(0, np.int32)
+        rows = np.concatenate(parts) if len(parts) > 1 else parts[0]
         if event_types is not None:
             if "EVENT_TYPE" not in st.cols:
                 return np.empty(0, np.int32)
@@ -378,3 +747,24 @@ class DatasetGroupData:
             rows = rows[ok[st.cols["EVENT_TYPE"][rows]]]
         rows = rows[np.argsort(st.cols["TIMESTAMP"][rows], kind="stable")]
         return st.cols["ITEM_ID"][rows].astype(np.int32, copy=False)
+
+    # ----- data deletion jobs (spec 40 §11)
+    def delete_users(self, user_ids: Iterable[str]) -> int:
+        """Remove the users and all their data: their Users rows, their interactions and action
+        interactions, and the anonymous events of sessions linked to them. Returns the number of records
+        deleted (``numDeleted``). Atomic under the group lock."""
+        with self.lock:
+            codes = self.users.codes(user_ids, add=False)
+            codes = np.unique(codes[codes >= 0])
+            total = 0
+            if not len(codes):
+                return 0
+            for dtype, ds in self.datasets.items():
+                if dtype == "USERS":
+                    total += ds.delete_rows(np.isin(ds.codes("USER_ID"), codes))
+                elif dtype in _EVENT_FIELDS:
+                    total += ds.delete_rows(np.isin(ds.user_codes(), codes))
+            for u in codes.tolist():
+                for s in self._user_sessions.pop(u, []):
+                    self._session_user.pop(s, None)
+            return total

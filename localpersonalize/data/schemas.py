@@ -31,6 +31,7 @@ __all__ = [
     "check_schema_for_dataset",
     "canonical_dataset_type",
     "canonical_domain",
+    "check_schema_replacement",
 ]
 
 #: Canonical dataset types (spec §1).
@@ -489,3 +490,40 @@ def metadata_fields(schema: Schema, dataset_type: str, domain: str | None = None
     """Fields of ``schema`` that are neither required nor reserved for the type/domain."""
     rules = FIELD_RULES[(canonical_dataset_type(dataset_type), canonical_domain(domain))]
     return [f for f in schema.fields if f.name not in rules.required and f.name not in rules.reserved]
+
+
+#: Dataset types whose schema ``UpdateDataset`` may replace (spec 40 §10, guide L16084-L16169).
+REPLACEABLE_TYPES = ("USERS", "ITEMS")
+
+
+def check_schema_replacement(old: Schema, new: Schema, dataset_type: str, domain: str | None = None) -> None:
+    """Check that ``new`` may replace ``old`` as the schema of a dataset (``UpdateDataset``).
+
+    Rules (spec 40 §10, guide L16084-L16169): only Users and Items datasets; ``new`` is a valid schema
+    of the dataset type (and domain); every field of ``old`` is kept with the same type, nullability and
+    categorical/textual flags; every added field is nullable (a union with null).
+
+    Raises :class:`SchemaError` naming the field and the rule.
+    """
+    dtype = canonical_dataset_type(dataset_type)
+    if dtype not in REPLACEABLE_TYPES:
+        raise SchemaError(f"Only the schema of a Users or Items dataset can be replaced, not {dtype}")
+    check_schema_for_dataset(new, dtype, domain)
+    for f in old.fields:
+        g = new.field(f.name)
+        if g is None:
+            raise SchemaError(f"Field {f.name}: the new schema must keep every field of the current schema")
+        if (g.type, g.nullable, g.categorical, g.textual) != (f.type, f.nullable, f.categorical, f.textual):
+            raise SchemaError(
+                f"Field {f.name}: the new schema must keep the field's data type and attributes "
+                f"({_describe(f)}), not {_describe(g)}"
+            )
+    for g in new.fields:
+        if old.field(g.name) is None and not g.nullable:
+            raise SchemaError(f"Field {g.name}: a field added by a schema replacement must be nullable "
+                              f'(a union with "null")')
+
+
+def _describe(f: Field) -> str:
+    flags = [flag for flag in ("categorical", "textual") if getattr(f, flag)]
+    return " ".join(["nullable" if f.nullable else "non-null", *flags, f.type])

@@ -234,7 +234,7 @@ def test_records_use_the_same_rules():
 
 def test_min_interactions():
     check_min_interactions(1000)
-    with pytest.raises(ImportFailure, match="at least 1000 records, found 999"):
+    with pytest.raises(ImportFailure, match="at least 1000 new records, found 999"):
         check_min_interactions(999)
 
 
