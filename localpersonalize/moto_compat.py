@@ -15,6 +15,7 @@ How localpersonalize plugs into moto (DESIGN.md, "moto integration"):
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -49,6 +50,56 @@ def personalize_request(request: Any, full_url: str, headers: Any):
         body = body.encode()
     req = dispatch.Request(request.method, path, {k.lower(): v for k, v in dict(headers).items()}, body)
     return dispatch.handle(req, context_for)
+
+
+_SCOPE_SERVICE = re.compile(r"Credential=[^/]*/[^/]*/[^/]*/([^/]+)/")
+
+
+def is_personalize(method: str, path: str, headers: dict[str, str]) -> bool:
+    """Whether a request to the single-port server is for one of the Personalize services: a
+    ``AmazonPersonalize.*`` target, a ``personalize`` SigV4 scope or host, or an unsigned POST to one of
+    the runtime/events paths (moto's own router would send unsigned requests to S3)."""
+    if headers.get("x-amz-target", "").startswith("AmazonPersonalize."):
+        return True
+    auth = headers.get("authorization", "")
+    m = _SCOPE_SERVICE.search(auth)
+    if m:
+        return m.group(1) == "personalize"
+    if headers.get("host", "").startswith("personalize"):
+        return True
+    return not auth and method == "POST" and path.rstrip("/") in _PATHS[1:]
+
+
+def route_personalize_first(app):
+    """WSGI wrapper for moto server's application: Personalize requests go straight to
+    :func:`~localpersonalize.protocol.dispatch.handle`; everything else to moto (S3, IAM, STS,
+    ``/moto-api``). A request moto cannot even route (e.g. a malformed ``Authorization`` header) gets a
+    JSON 400 ``IncompleteSignatureException`` instead of a crash."""
+
+    def wsgi(environ, start_response):
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        method, path = environ["REQUEST_METHOD"].upper(), environ.get("PATH_INFO", "/")
+        if not is_personalize(method, path, headers):
+            try:
+                return app(environ, start_response)
+            except Exception as exc:  # moto's router raised before any service saw the request
+                answer = (400, {"x-amzn-ErrorType": "IncompleteSignatureException"}, json.dumps({
+                    "__type": "IncompleteSignatureException",
+                    "message": f"The request could not be routed: malformed Authorization header? ({exc!r})"}).encode())
+        else:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            answer = dispatch.handle(dispatch.Request(method, path, headers, body), context_for)
+        status, out_headers, out = answer
+        start_response(f"{status} {HTTP_STATUS_TEXT.get(status, 'Error')}",
+                       [*out_headers.items(), ("Content-Length", str(len(out)))])
+        return [out]
+
+    return wsgi
+
+
+HTTP_STATUS_TEXT = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+                    500: "Internal Server Error", 501: "Not Implemented"}
 
 
 class PersonalizeBackend(BaseBackend):
@@ -122,17 +173,23 @@ class S3Error(Exception):
     """An S3 location that cannot be read or written; the message says why."""
 
 
+class InvalidLocation(S3Error):
+    """A location that is not of the form ``s3://<bucket>/<key>`` or ``s3://<bucket>/<folder>/``."""
+
+
 def split_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/key`` -> (bucket, key). Raises S3Error for anything else."""
-    m = re.fullmatch(r"s3://([^/]+)/?(.*)", uri or "")
+    """``s3://bucket/key`` -> (bucket, key): a data location is one object or a folder ending in ``/``
+    (spec 30 §3). Raises S3Error("Invalid data location.") for anything else (the guide's message)."""
+    m = re.fullmatch(r"s3://([^/]+)/(.+)", uri or "")
     if not m:
-        raise S3Error(f"Invalid S3 path {uri!r}: expected s3://<bucket>/<key or folder/>")
+        raise InvalidLocation("Invalid data location.")
     return m.group(1), m.group(2)
 
 
 def s3_keys(account_id: str, uri: str) -> list[str]:
-    """The object keys a data location names: the key itself, or for a folder ``.../`` the objects
-    directly in it (not in sub-folders), sorted. Raises S3Error when the bucket or object is missing."""
+    """The object keys a data location names: the key itself, or for a folder ``.../`` the ``.csv``
+    objects directly in it (not in sub-folders), sorted (guide, "Importing bulk data": only the CSV files
+    of the folder's first level are read). Raises S3Error when the bucket or object is missing."""
     bucket_name, key = split_s3_uri(uri)
     backend = _s3(account_id)
     try:
@@ -140,18 +197,24 @@ def s3_keys(account_id: str, uri: str) -> list[str]:
     except Exception:
         raise S3Error(f"The S3 bucket {bucket_name} does not exist") from None
     names = list(bucket.keys.keys())
-    if key == "" or key.endswith("/"):
-        found = sorted(n for n in names if n.startswith(key) and "/" not in n[len(key):] and n != key)
+    if key.endswith("/"):
+        found = sorted(n for n in names if n.startswith(key) and "/" not in n[len(key):]
+                       and n.lower().endswith(".csv"))
+        if not found:
+            raise S3Error(f"No CSV files found in the folder {uri}")
     else:
         found = [key] if key in names else []
-    if not found:
-        raise S3Error(f"No object found at {uri}")
+        if not found:
+            raise S3Error(f"No object found at {uri}")
     return found
 
 
 def s3_read(account_id: str, bucket: str, key: str) -> bytes:
-    """The bytes of one object in moto's S3 of ``account_id``."""
-    obj = _s3(account_id).get_object(bucket, key)
+    """The bytes of one object in moto's S3 of ``account_id``. Raises S3Error when it is gone."""
+    try:
+        obj = _s3(account_id).get_object(bucket, key)
+    except Exception:  # moto's MissingBucket / MissingKey
+        obj = None
     if obj is None:
         raise S3Error(f"No object found at s3://{bucket}/{key}")
     return obj.value

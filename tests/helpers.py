@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+import os
+
+#: The shared data beside the repository (as in CI and fresh-clone-check); override with LOCALPERSONALIZE_SHARED_DATA.
+SHARED_DATA = Path(os.environ.get("LOCALPERSONALIZE_SHARED_DATA")
+                   or Path(__file__).resolve().parents[2] / "shared" / "data")
 ML_SMALL = SHARED_DATA / "movielens" / "ml-latest-small"
 
 

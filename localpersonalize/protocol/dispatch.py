@@ -62,6 +62,13 @@ def region_of(req: Request, default: str = "us-east-1") -> str:
     return m.group(1) if m else default
 
 
+def _content_type(op) -> str:
+    """``application/x-amz-json-1.1`` for the JSON 1.1 control plane, ``application/json`` for REST-JSON."""
+    if op is not None and op.service_model.protocol == "rest-json":
+        return "application/json"
+    return "application/x-amz-json-1.1"
+
+
 def _error(op, exc: ServiceError) -> Answer:
     status = exc.status
     if op is not None:
@@ -69,7 +76,7 @@ def _error(op, exc: ServiceError) -> Answer:
             if shape.name == exc.code:
                 status = shape.metadata.get("error", {}).get("httpStatusCode", status)
     body = json.dumps({"__type": exc.code, "message": exc.message}).encode()
-    return status, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": exc.code}, body
+    return status, {"Content-Type": _content_type(op), "x-amzn-ErrorType": exc.code}, body
 
 
 def handle(req: Request, context_for: Callable[[Request], Context]) -> Answer:
@@ -98,7 +105,7 @@ def handle(req: Request, context_for: Callable[[Request], Context]) -> Answer:
                 f"localpersonalize does not implement {op.name} yet (service {op.service_model.service_name})"
             )
         result = handler(context_for(req), params)
-        return 200, {"Content-Type": "application/x-amz-json-1.1"}, serialize.body(op.output_shape, result)
+        return 200, {"Content-Type": _content_type(op)}, serialize.body(op.output_shape, result)
     except ServiceError as exc:
         return _error(op, exc)
     except Exception as exc:  # a bug of ours: say so plainly, and keep the traceback in the log

@@ -10,8 +10,9 @@ violations are collected and reported in one ``ValidationException`` in AWS's wo
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
+
+import regex
 
 from botocore.model import Shape
 
@@ -20,10 +21,9 @@ from ..errors import ValidationException
 
 @lru_cache(maxsize=None)
 def _regex(pattern: str):
-    try:
-        return re.compile(pattern)
-    except re.error:  # a Java-only construct: leave that one check to the service we emulate
-        return None
+    """The model's pattern compiled with the ``regex`` module, which understands the Java-style Unicode
+    classes the models use (``\\p{L}``, ``\\p{ASCII}``) that Python's ``re`` does not."""
+    return regex.compile(pattern)
 
 
 def _show(value) -> str:
@@ -68,7 +68,7 @@ def _check(shape: Shape, value, path: str, errors: list[str]) -> None:
         _length(len(value), meta, fail)
         if "pattern" in meta:
             rx = _regex(meta["pattern"])
-            if rx is not None and not rx.fullmatch(value):
+            if not rx.fullmatch(value):
                 fail(f"Member must satisfy regular expression pattern: {meta['pattern']}")
         if shape.enum and value not in shape.enum:
             fail(f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")

@@ -62,3 +62,11 @@ def test_runtime_not_found_is_404_from_the_runtime_model():
                                   "userId": "u"}, path="/recommendations")
     assert status == 400 and body["__type"] == "InvalidInputException"
     assert "does not exist or is not active" in body["message"]
+
+
+def test_java_unicode_class_patterns_are_enforced():
+    """The tag patterns use \\p{L}\\p{Z}\\p{N} (Java); they are checked, not skipped."""
+    status, _, body = send("TagResource", {"resourceArn": "arn:aws:personalize:eu-west-1:1:schema/s",
+                                           "tags": [{"tagKey": "a#b", "tagValue": "v"}]})
+    assert status == 400 and "tags.1.member.tagKey" in body["message"]
+    assert "regular expression pattern" in body["message"]
