@@ -1,13 +1,16 @@
-"""Campaigns: a deployed solution version that serves real-time requests (spec 30 §9)."""
+"""Campaigns: a deployed solution version that serves real-time requests (spec 30 §9).
+
+Deployments and ``$LATEST`` redeploys run in control/workflow.py.
+"""
 
 from __future__ import annotations
 
-from ..control.lifecycle import ACTIVE
-from ..errors import InvalidInputException
+from ..control import quotas, workflow
+from ..control.lifecycle import ACTIVE, COUNTS_AS_ACTIVE, CREATE_FAILED
+from ..control.workflow import LATEST, resolve_latest
+from ..errors import InvalidInputException, ResourceInUseException
 from . import operation
-from .common import bool_param, list_page
-
-LATEST = "/$LATEST"
+from .common import bool_param, delete, list_page, not_busy
 
 
 def _config(p: dict) -> dict:
@@ -18,9 +21,15 @@ def _config(p: dict) -> dict:
     return config
 
 
-def _check_version(store, version_arn: str, config: dict) -> None:
+def _check_version(store, version_arn: str, config: dict):
     """The version rules of CreateCampaign/UpdateCampaign (spec 30 §9.1): a concrete ACTIVE version, or
-    ``<solution ARN>/$LATEST`` exactly when ``syncWithLatestSolutionVersion`` is true."""
+    ``<solution ARN>/$LATEST`` exactly when ``syncWithLatestSolutionVersion`` is true. Returns the solution
+    Resource.
+
+    Raises:
+        ResourceNotFoundException: the version (or the solution of ``$LATEST``) does not exist.
+        InvalidInputException: the version is not ACTIVE, or ``$LATEST`` and the sync flag disagree.
+    """
     sync = bool(config.get("syncWithLatestSolutionVersion"))
     if version_arn.endswith(LATEST):
         if not sync:
@@ -29,48 +38,46 @@ def _check_version(store, version_arn: str, config: dict) -> None:
         solution = store.get("solution", version_arn[: -len(LATEST)])
         if resolve_latest(store, solution.arn) is None:
             raise InvalidInputException(f"Solution {solution.arn} has no ACTIVE solution version to deploy.")
-        return
+        return solution
     if sync:
         raise InvalidInputException(
             "syncWithLatestSolutionVersion=true needs a solutionVersionArn of the form <solution ARN>/$LATEST.")
     version = store.get("solution-version", version_arn)
     if version.status != ACTIVE:
         raise InvalidInputException(f"The solution version {version_arn} is not ACTIVE (status: {version.status}).")
-
-
-def resolve_latest(store, solution_arn: str):
-    """The newest ACTIVE version of a solution, or None."""
-    versions = store.all("solution-version", lambda v: v.parent == solution_arn and v.status == ACTIVE)
-    return versions[-1] if versions else None
+    return store.get("solution", version.parent)
 
 
 def deployed_version(store, campaign):
-    """The solution version a campaign serves now (``$LATEST`` resolved to the newest ACTIVE version)."""
-    arn = campaign.record["solutionVersionArn"]
-    if arn.endswith(LATEST):
-        return resolve_latest(store, arn[: -len(LATEST)])
-    return store.find(arn)
+    """The solution version a campaign serves now (its last ACTIVE deployment), or None."""
+    arn = campaign.extra.get("deployed")
+    return store.find(arn) if arn else None
 
 
 @operation("CreateCampaign")
 def create_campaign(ctx, p):
+    """A concrete ACTIVE version or `<solution>/$LATEST` with `syncWithLatestSolutionVersion`; quota of
+    active campaigns per dataset group."""
     store = ctx.store
     with store.lock:
         config = _config(p)
-        _check_version(store, p["solutionVersionArn"], config)
+        solution = _check_version(store, p["solutionVersionArn"], config)
         arn = store.arn("campaign", p["name"])
+        if store.find(arn) is None:
+            in_group = [c for c in store.all("campaign", lambda c: c.status in COUNTS_AS_ACTIVE)
+                        if getattr(store.find(c.parent), "parent", None) == solution.parent]
+            quotas.check("active_campaigns_per_dataset_group", len(in_group))
         record = {"name": p["name"], "campaignArn": arn, "solutionVersionArn": p["solutionVersionArn"],
                   "minProvisionedTPS": p.get("minProvisionedTPS") or 1, "campaignConfig": config}
-        solution_arn = p["solutionVersionArn"].removesuffix(LATEST)
-        if not p["solutionVersionArn"].endswith(LATEST):
-            solution_arn = store.get("solution-version", solution_arn).parent
-        store.create("campaign", arn, record, parent=solution_arn, tags=p.get("tags"), status=ACTIVE)
+        campaign = store.create("campaign", arn, record, parent=solution.arn, tags=p.get("tags"))
+        workflow.deploy(store, campaign, campaign.record["creationDateTime"])
     return {"campaignArn": arn}
 
 
 @operation("DescribeCampaign")
 def describe_campaign(ctx, p):
-    return {"campaign": ctx.store.get("campaign", p["campaignArn"]).record}
+    """Every field, with `latestCampaignUpdate` once updated (or redeployed by `$LATEST` sync)."""
+    return {"campaign": ctx.store.describe("campaign", p["campaignArn"])[1]}
 
 
 @operation("ListCampaigns")
@@ -81,24 +88,31 @@ def list_campaigns(ctx, p):
 
 @operation("UpdateCampaign")
 def update_campaign(ctx, p):
+    """New version, `minProvisionedTPS` or config through `latestCampaignUpdate`; serves the old version
+    until the update is ACTIVE."""
     store = ctx.store
     with store.lock:
         campaign = store.get("campaign", p["campaignArn"])
+        if campaign.status not in (ACTIVE, CREATE_FAILED):
+            raise ResourceInUseException(
+                f"The campaign {campaign.arn} is {campaign.status}; it must be ACTIVE or CREATE FAILED to update.")
+        if store.transition(campaign, "latestCampaignUpdate") is not None:
+            raise ResourceInUseException(f"An update of campaign {campaign.arn} is already in progress.")
         rec = campaign.record
         config = dict(rec.get("campaignConfig") or {}, **_config(p))
         version_arn = p.get("solutionVersionArn") or rec["solutionVersionArn"]
         _check_version(store, version_arn, config)
         tps = p.get("minProvisionedTPS") or rec["minProvisionedTPS"]
-        now = store.clock.now()
-        update = {"solutionVersionArn": version_arn, "minProvisionedTPS": tps, "campaignConfig": config,
-                  "status": ACTIVE, "creationDateTime": now, "lastUpdatedDateTime": now}
-        store.touch(campaign, solutionVersionArn=version_arn, minProvisionedTPS=tps, campaignConfig=config,
-                    latestCampaignUpdate=update)
+        workflow.start_campaign_update(store, campaign, version_arn, tps, config)
     return {"campaignArn": campaign.arn}
 
 
 @operation("DeleteCampaign")
 def delete_campaign(ctx, p):
+    """DELETE PENDING > DELETE IN_PROGRESS > gone; refused while it is being created."""
     store = ctx.store
-    store.remove(store.get("campaign", p["campaignArn"]))
+    with store.lock:
+        campaign = store.get("campaign", p["campaignArn"])
+        not_busy(campaign, "campaign")
+        delete(store, campaign, "campaign")
     return {}

@@ -1,15 +1,25 @@
-"""Small helpers shared by the handlers: listing with pagination, and the ACTIVE-parent rule."""
+"""Small helpers shared by the handlers: listing with pagination, the ACTIVE-parent rule, refusals of
+busy resources, and deletion through the delete chain."""
 
 from __future__ import annotations
 
+import json
+
+from ..control import lifecycle
 from ..control.store import Resource, paginate
 from ..errors import InvalidInputException, ResourceInUseException
 
 
 def list_page(resources: list[Resource], params: dict, key: str, default_max: int = 100) -> dict:
-    """``{key: [records...], "nextToken": ...}`` for one page, newest first as the service lists them."""
-    records = [r.record for r in reversed(resources)]
-    page, token = paginate(records, params, default_max)
+    """``{key: [records...], "nextToken": ...}`` for one page, newest first as the service lists them.
+
+    Tokens are bound to the listing (``key`` and the filter parameters) and to the position of the last
+    resource served, so resources created meanwhile do not shift later pages (control/store.paginate).
+    """
+    ordered = list(reversed(resources))
+    filters = {k: v for k, v in params.items() if k not in ("nextToken", "maxResults")}
+    scope = key + json.dumps(filters, sort_keys=True, default=str)
+    page, token = paginate([r.record for r in ordered], params, default_max, [-r.seq for r in ordered], scope)
     return {key: page, "nextToken": token}
 
 
@@ -17,6 +27,13 @@ def require_active(res: Resource, what: str, exc=ResourceInUseException) -> None
     """Raise ``exc`` unless ``res`` is ACTIVE (spec 30 §14: parents must be ACTIVE)."""
     if res.status != "ACTIVE":
         raise exc(f"The {what} {res.arn} is not in an ACTIVE state (status: {res.status}).")
+
+
+def not_busy(res: Resource, what: str) -> None:
+    """Raise ``ResourceInUseException`` while ``res`` is between two stable statuses (creating, deleting,
+    stopping, starting: spec 30 §14 "Delete of a resource in CREATE PENDING / IN_PROGRESS")."""
+    if res.status in lifecycle.IN_TRANSITION:
+        raise ResourceInUseException(f"The {what} {res.arn} is in {res.status} status; wait until it is done.")
 
 
 def no_children(store, res: Resource, kinds: tuple[str, ...], what: str) -> None:
@@ -28,6 +45,33 @@ def no_children(store, res: Resource, kinds: tuple[str, ...], what: str) -> None
                 f"Cannot delete {what} {res.arn}: it still has {len(children)} {kind.replace('-', ' ')}(s), "
                 f"e.g. {children[0].arn}. Delete them first."
             )
+
+
+def no_busy_children(store, res: Resource, kinds: tuple[str, ...], what: str) -> None:
+    """Raise ``ResourceInUseException`` while a resource of ``kinds`` under ``res`` is still being created
+    (e.g. an import job or a solution version in CREATE PENDING / IN_PROGRESS, DeleteDataset docs)."""
+    for kind in kinds:
+        busy = store.all(kind, lambda r: r.parent == res.arn and r.status in lifecycle.PENDING_OR_RUNNING)
+        if busy:
+            raise ResourceInUseException(
+                f"Cannot delete {what} {res.arn}: {kind.replace('-', ' ')} {busy[0].arn} is {busy[0].status}.")
+
+
+def delete(store, res: Resource, what: str, chain=lifecycle.DELETE_CHAIN, gone=None) -> None:
+    """Start deleting ``res``: ``DELETE PENDING -> DELETE IN_PROGRESS -> (gone)`` at the store's pacing;
+    ``gone()`` runs (under the lock) when it disappears, before it is forgotten.
+
+    Raises:
+        ResourceInUseException: while ``res`` is being created or is already being deleted.
+    """
+    not_busy(res, what)
+
+    def finish(reason, at):
+        if gone is not None:
+            gone()
+        store.remove(res)
+
+    store.start(res, chain, finish=finish)
 
 
 def bool_param(value) -> bool | None:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from ..control import lifecycle
+from ..control import lifecycle, quotas
 from ..control.arns import dataset_arn
-from ..control.lifecycle import ACTIVE, FailedWork
+from ..control.lifecycle import ACTIVE, COUNTS_AS_ACTIVE, PENDING_OR_RUNNING, FailedWork
 from ..data import csv_import, schemas
 from ..data.datasets import DatasetGroupData
 from ..errors import InvalidInputException, ResourceInUseException
 from .. import moto_compat
 from . import operation
-from .common import bool_param, list_page, no_children, require_active
+from .common import bool_param, delete, list_page, no_busy_children, no_children, require_active
 
 
 # ----- dataset groups
@@ -19,17 +19,25 @@ def create_dataset_group(ctx, p):
     if p.get("roleArn") and not p.get("kmsKeyArn"):
         raise InvalidInputException("roleArn is only valid together with kmsKeyArn.")
     store = ctx.store
-    arn = store.arn("dataset-group", p["name"])
-    record = {k: p.get(k) for k in ("name", "roleArn", "kmsKeyArn", "domain")}
-    record["datasetGroupArn"] = arn
-    res = store.create("dataset-group", arn, record, tags=p.get("tags"), status=ACTIVE)
-    res.extra["data"] = DatasetGroupData(p.get("domain"))
+    with store.lock:
+        arn = store.arn("dataset-group", p["name"])
+        if store.find(arn) is None:
+            quotas.check("active_dataset_groups", len(store.all("dataset-group", _active)))
+        record = {k: p.get(k) for k in ("name", "roleArn", "kmsKeyArn", "domain")}
+        record["datasetGroupArn"] = arn
+        res = store.create("dataset-group", arn, record, tags=p.get("tags"))
+        res.extra["data"] = DatasetGroupData(p.get("domain"))
+        lifecycle.run_work(res, store, None)
     return {"datasetGroupArn": arn, "domain": p.get("domain")}
+
+
+def _active(res) -> bool:
+    return res.status in COUNTS_AS_ACTIVE
 
 
 @operation("DescribeDatasetGroup")
 def describe_dataset_group(ctx, p):
-    return {"datasetGroup": ctx.store.get("dataset-group", p["datasetGroupArn"]).record}
+    return {"datasetGroup": ctx.store.describe("dataset-group", p["datasetGroupArn"])[1]}
 
 
 @operation("ListDatasetGroups")
@@ -44,7 +52,7 @@ def delete_dataset_group(ctx, p):
         res = store.get("dataset-group", p["datasetGroupArn"])
         no_children(store, res, ("dataset", "solution", "recommender", "event-tracker", "filter",
                                  "metric-attribution"), "dataset group")
-        store.remove(res)
+        delete(store, res, "dataset group", chain=(lifecycle.DELETE_PENDING,))
     return {}
 
 
@@ -55,10 +63,14 @@ def create_schema(ctx, p):
         parsed = schemas.parse_schema(p["schema"], p.get("domain"))
     except schemas.SchemaError as exc:
         raise InvalidInputException(str(exc)) from None
-    arn = ctx.store.arn("schema", p["name"])
-    record = {"name": p["name"], "schemaArn": arn, "schema": p["schema"], "domain": p.get("domain")}
-    res = ctx.store.create("schema", arn, record, status=None)
-    res.extra["parsed"] = parsed
+    store = ctx.store
+    with store.lock:
+        arn = store.arn("schema", p["name"])
+        if store.find(arn) is None:
+            quotas.check("active_schemas", len(store.all("schema")))
+        record = {"name": p["name"], "schemaArn": arn, "schema": p["schema"], "domain": p.get("domain")}
+        res = store.create("schema", arn, record, status=None)
+        res.extra["parsed"] = parsed
     return {"schemaArn": arn}
 
 
@@ -115,15 +127,16 @@ def create_dataset(ctx, p):
         arn = dataset_arn(group.arn, dataset_type)
         record = {"name": p["name"], "datasetArn": arn, "datasetGroupArn": group.arn,
                   "datasetType": p["datasetType"], "schemaArn": schema.arn}
-        res = store.create("dataset", arn, record, parent=group.arn, tags=p.get("tags"), status=ACTIVE)
+        res = store.create("dataset", arn, record, parent=group.arn, tags=p.get("tags"))
         res.extra["type"] = dataset_type
         group.extra["data"].create_dataset(dataset_type, schema.extra["parsed"])
+        lifecycle.run_work(res, store, None)
     return {"datasetArn": arn}
 
 
 @operation("DescribeDataset")
 def describe_dataset(ctx, p):
-    return {"dataset": ctx.store.get("dataset", p["datasetArn"]).record}
+    return {"dataset": ctx.store.describe("dataset", p["datasetArn"])[1]}
 
 
 @operation("ListDatasets")
@@ -137,14 +150,21 @@ def delete_dataset(ctx, p):
     store = ctx.store
     with store.lock:
         res = store.get("dataset", p["datasetArn"])
-        busy = store.all("dataset-import-job", lambda j: j.parent == res.arn
-                         and j.status in lifecycle.PENDING_OR_RUNNING)
-        if busy:
-            raise ResourceInUseException(f"Dataset {res.arn} has an import job in progress: {busy[0].arn}.")
-        store.remove(res)
-        group = store.find(res.parent)
-        if group is not None:
-            group.extra["data"].delete_dataset(res.extra["type"])
+        no_busy_children(store, res, ("dataset-import-job", "dataset-export-job"), "dataset")
+        training = store.all("solution-version", lambda v: v.record.get("datasetGroupArn") == res.parent
+                             and v.status in PENDING_OR_RUNNING)
+        if training:
+            raise ResourceInUseException(
+                f"Cannot delete dataset {res.arn}: solution version {training[0].arn} is {training[0].status}.")
+
+        def gone():
+            for job in store.all("dataset-import-job", lambda j: j.parent == res.arn):
+                store.remove(job)
+            group = store.find(res.parent)
+            if group is not None:
+                group.extra["data"].delete_dataset(res.extra["type"])
+
+        delete(store, res, "dataset", gone=gone)
     return {}
 
 
@@ -154,14 +174,20 @@ def create_dataset_import_job(ctx, p):
     store = ctx.store
     with store.lock:
         dataset = store.get("dataset", p["datasetArn"])
+        require_active(dataset, "dataset")
         location = p["dataSource"].get("dataLocation")
         if not location:
             raise InvalidInputException("Invalid data location.")
         try:
             keys = moto_compat.s3_keys(ctx.account_id, location)
+        except moto_compat.InvalidLocation as exc:
+            raise InvalidInputException(str(exc)) from None
         except moto_compat.S3Error as exc:
             raise InvalidInputException(f"Insufficient privileges for accessing data in S3: {exc}.") from None
         arn = store.arn("dataset-import-job", p["jobName"])
+        if store.find(arn) is None:
+            quotas.check("pending_dataset_import_jobs",
+                         len(store.all("dataset-import-job", lambda j: j.status in PENDING_OR_RUNNING)))
         mode = p.get("importMode") or "FULL"
         record = {"jobName": p["jobName"], "datasetImportJobArn": arn, "datasetArn": dataset.arn,
                   "dataSource": {"dataLocation": location}, "roleArn": p.get("roleArn"), "importMode": mode,
@@ -188,7 +214,7 @@ def create_dataset_import_job(ctx, p):
 
 @operation("DescribeDatasetImportJob")
 def describe_dataset_import_job(ctx, p):
-    return {"datasetImportJob": ctx.store.get("dataset-import-job", p["datasetImportJobArn"]).record}
+    return {"datasetImportJob": ctx.store.describe("dataset-import-job", p["datasetImportJobArn"])[1]}
 
 
 @operation("ListDatasetImportJobs")

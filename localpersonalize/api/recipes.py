@@ -7,13 +7,14 @@ from ..control.store import paginate
 from ..errors import InvalidInputException, ResourceNotFoundException
 from . import operation
 
+
 @operation("ListRecipes")
 def list_recipes(ctx, p):
     try:
         found = [r.to_api_summary() for r in recipes.list_recipes(p.get("recipeProvider"), p.get("domain"))]
     except ValueError as exc:
         raise InvalidInputException(str(exc)) from None
-    page, token = paginate(found, p)
+    page, token = paginate(found, p, scope=f"recipes|{p.get('recipeProvider')}|{p.get('domain')}")
     return {"recipes": page, "nextToken": token}
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from ..control import lifecycle, training
-from ..control.lifecycle import ACTIVE, INACTIVE
-from ..errors import InvalidInputException
+from ..control import lifecycle, quotas, training
+from ..control.lifecycle import ACTIVE, CREATE_CHAIN, INACTIVE
+from ..errors import InvalidInputException, ResourceInUseException
 from . import operation
-from .common import bool_param, list_page, require_active
+from .common import bool_param, delete, list_page, not_busy, require_active
 from .solutions import recipe_for
 
 
-def _config(p: dict) -> dict:
-    config = dict(p.get("recommenderConfig") or {})
+def _config(config: dict | None) -> dict:
+    config = dict(config or {})
     config.setdefault("minRecommendationRequestsPerSecond", 1)
     if "enableMetadataWithRecommendations" in config:
         config["enableMetadataWithRecommendations"] = bool_param(config["enableMetadataWithRecommendations"])
@@ -21,8 +21,20 @@ def _config(p: dict) -> dict:
     return config
 
 
+def _trainer(store, rec, recipe, group):
+    """The work of training ``rec``'s use case on the group's current data; the model goes to
+    ``holder["trained"]``."""
+    holder = {}
+
+    def work():
+        holder["trained"] = training.train(recipe, group.extra["data"], recipe.training_event_type, None)
+
+    return holder, work
+
+
 @operation("CreateRecommender")
 def create_recommender(ctx, p):
+    """Domain use cases of the group's domain, trained on its data (`modelMetrics`); quota per dataset group."""
     store = ctx.store
     with store.lock:
         group = store.get("dataset-group", p["datasetGroupArn"])
@@ -35,23 +47,29 @@ def create_recommender(ctx, p):
         if recipe.domain != domain:
             raise InvalidInputException(
                 f"The recipe {recipe.arn} is not a use case of the {domain} domain.")
+        config = _config(p.get("recommenderConfig"))
         arn = store.arn("recommender", p["name"])
+        if store.find(arn) is None:
+            quotas.check("recommenders_per_dataset_group",
+                         len(store.all("recommender", lambda r: r.parent == group.arn)))
         record = {"name": p["name"], "recommenderArn": arn, "datasetGroupArn": group.arn,
-                  "recipeArn": recipe.arn, "recommenderConfig": _config(p)}
+                  "recipeArn": recipe.arn, "recommenderConfig": config}
         rec = store.create("recommender", arn, record, parent=group.arn, tags=p.get("tags"))
+        holder, work = _trainer(store, rec, recipe, group)
 
-    def work():
-        trained = training.train(recipe, group.extra["data"], recipe.training_event_type, None)
-        rec.extra["trained"] = trained
-        store.touch(rec, modelMetrics=trained.metrics)
+        def on_done(reason):
+            if reason is None:
+                rec.extra["trained"] = holder["trained"]
+                store.touch(rec, modelMetrics=holder["trained"].metrics)
 
-    lifecycle.run_work(rec, store, work)
+        lifecycle.run_work(rec, store, work, on_done=on_done)
     return {"recommenderArn": arn}
 
 
 @operation("DescribeRecommender")
 def describe_recommender(ctx, p):
-    return {"recommender": ctx.store.get("recommender", p["recommenderArn"]).record}
+    """Every field, with `modelMetrics` and `latestRecommenderUpdate`."""
+    return {"recommender": ctx.store.describe("recommender", p["recommenderArn"])[1]}
 
 
 @operation("ListRecommenders")
@@ -60,34 +78,70 @@ def list_recommenders(ctx, p):
     return list_page(ctx.store.all("recommender", where), p, "recommenders")
 
 
-@operation("DeleteRecommender")
-def delete_recommender(ctx, p):
+@operation("UpdateRecommender")
+def update_recommender(ctx, p):
+    """New `recommenderConfig` through `latestRecommenderUpdate`; a change of the training columns
+    retrains; serves the old model and config until the update is ACTIVE."""
     store = ctx.store
     with store.lock:
         rec = store.get("recommender", p["recommenderArn"])
-        if rec.status in lifecycle.PENDING_OR_RUNNING:
-            raise InvalidInputException(f"Recommender {rec.arn} is {rec.status}; wait until it is ACTIVE.")
-        store.remove(rec)
+        not_busy(rec, "recommender")
+        require_active(rec, "recommender", InvalidInputException)
+        if store.transition(rec, "latestRecommenderUpdate") is not None:
+            raise ResourceInUseException(f"An update of recommender {rec.arn} is already in progress.")
+        old = rec.record["recommenderConfig"]
+        config = _config(dict(old, **p["recommenderConfig"]))
+        if config == old:
+            return {"recommenderArn": rec.arn}  # nothing changes: no update (spec 30 §5.3)
+        retrain = config.get("trainingDataConfig") != old.get("trainingDataConfig")
+        holder, work = _trainer(store, rec, recipe_for(rec.record["recipeArn"]), store.get("dataset-group", rec.parent))
+        now = store.clock.now()
+        rec.record["latestRecommenderUpdate"] = {"recommenderConfig": config, "creationDateTime": now,
+                                                 "lastUpdatedDateTime": now}
+
+        def finish(reason, at):
+            if reason is not None:
+                store.touch_update(rec, "latestRecommenderUpdate", at=at, status=lifecycle.CREATE_FAILED,
+                                   failureReason=reason)
+                return
+            if retrain:
+                rec.extra["trained"] = holder["trained"]
+                rec.record["modelMetrics"] = holder["trained"].metrics
+            store.touch_update(rec, "latestRecommenderUpdate", at=at, status=ACTIVE)
+            store.touch(rec, at=at, recommenderConfig=config)
+
+        store.start(rec, CREATE_CHAIN, work=work if retrain else None, finish=finish, field="latestRecommenderUpdate")
+    return {"recommenderArn": rec.arn}
+
+
+@operation("DeleteRecommender")
+def delete_recommender(ctx, p):
+    """DELETE PENDING > DELETE IN_PROGRESS > gone; refused while creating, stopping or starting."""
+    store = ctx.store
+    with store.lock:
+        rec = store.get("recommender", p["recommenderArn"])
+        delete(store, rec, "recommender")
     return {}
+
+
+def _move(ctx, p, source: str, chain: tuple[str, str], target: str, verb: str):
+    store = ctx.store
+    with store.lock:
+        rec = store.get("recommender", p["recommenderArn"])
+        not_busy(rec, "recommender")
+        if rec.status != source:
+            raise InvalidInputException(f"Only an {source} recommender can be {verb}; {rec.arn} is {rec.status}.")
+        store.start(rec, chain, finish=lambda reason, at: store.touch(rec, at=at, status=target))
+    return {"recommenderArn": rec.arn}
 
 
 @operation("StopRecommender")
 def stop_recommender(ctx, p):
-    store = ctx.store
-    with store.lock:
-        rec = store.get("recommender", p["recommenderArn"])
-        if rec.status != ACTIVE:
-            raise InvalidInputException(f"Only an ACTIVE recommender can be stopped; {rec.arn} is {rec.status}.")
-        store.touch(rec, status=INACTIVE)
-    return {"recommenderArn": rec.arn}
+    """ACTIVE > STOP PENDING > STOP IN_PROGRESS > INACTIVE."""
+    return _move(ctx, p, ACTIVE, (lifecycle.STOP_PENDING, lifecycle.STOP_IN_PROGRESS), INACTIVE, "stopped")
 
 
 @operation("StartRecommender")
 def start_recommender(ctx, p):
-    store = ctx.store
-    with store.lock:
-        rec = store.get("recommender", p["recommenderArn"])
-        if rec.status != INACTIVE:
-            raise InvalidInputException(f"Only an INACTIVE recommender can be started; {rec.arn} is {rec.status}.")
-        store.touch(rec, status=ACTIVE)
-    return {"recommenderArn": rec.arn}
+    """INACTIVE > START PENDING > START IN_PROGRESS > ACTIVE."""
+    return _move(ctx, p, INACTIVE, (lifecycle.START_PENDING, lifecycle.START_IN_PROGRESS), ACTIVE, "started")

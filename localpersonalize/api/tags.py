@@ -1,11 +1,11 @@
-"""Tags on any resource: TagResource, UntagResource, ListTagsForResource (spec 60, tagging)."""
+"""Tags on any resource: TagResource, UntagResource, ListTagsForResource (spec 60 §6; rules in
+control/tags.py)."""
 
 from __future__ import annotations
 
-from ..errors import InvalidInputException, ResourceNotFoundException, TooManyTagKeysException, TooManyTagsException
+from ..control import tags as tagging
+from ..errors import ResourceNotFoundException
 from . import operation
-
-MAX_TAGS = 50
 
 
 def _resource(ctx, arn: str):
@@ -17,29 +17,24 @@ def _resource(ctx, arn: str):
 
 @operation("TagResource")
 def tag_resource(ctx, p):
+    """Any resource; at most 50 tags; `aws:` prefix refused; a key given again overwrites."""
     with ctx.store.lock:
         res = _resource(ctx, p["resourceArn"])
-        new = {t["tagKey"]: t["tagValue"] for t in p["tags"]}
-        if any(k.lower().startswith("aws:") for k in new):
-            raise InvalidInputException("Tag keys starting with aws: are reserved.")
-        if len({**res.tags, **new}) > MAX_TAGS:
-            raise TooManyTagsException(f"A resource can have at most {MAX_TAGS} tags.")
-        res.tags.update(new)
+        res.tags = tagging.merged(res.tags, p["tags"])
     return {}
 
 
 @operation("UntagResource")
 def untag_resource(ctx, p):
+    """Any resource; more than 50 keys is TooManyTagKeysException; unknown keys are ignored."""
     with ctx.store.lock:
         res = _resource(ctx, p["resourceArn"])
-        if len(p["tagKeys"]) > MAX_TAGS:
-            raise TooManyTagKeysException(f"At most {MAX_TAGS} tag keys can be removed at once.")
-        for key in p["tagKeys"]:
-            res.tags.pop(key, None)
+        res.tags = tagging.without(res.tags, p["tagKeys"])
     return {}
 
 
 @operation("ListTagsForResource")
 def list_tags_for_resource(ctx, p):
+    """The tags of any resource, in the order they were first set."""
     res = _resource(ctx, p["resourceArn"])
     return {"tags": [{"tagKey": k, "tagValue": v} for k, v in res.tags.items()]}
