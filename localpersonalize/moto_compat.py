@@ -186,10 +186,11 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return m.group(1), m.group(2)
 
 
-def s3_keys(account_id: str, uri: str) -> list[str]:
+def s3_keys(account_id: str, uri: str, recursive: bool = False) -> list[str]:
     """The object keys a data location names: the key itself, or for a folder ``.../`` the ``.csv``
     objects directly in it (not in sub-folders), sorted (guide, "Importing bulk data": only the CSV files
-    of the folder's first level are read). Raises S3Error when the bucket or object is missing."""
+    of the folder's first level are read); with ``recursive`` also those of sub-folders (data deletion
+    jobs, spec 40 §11.1). Raises S3Error when the bucket or object is missing."""
     bucket_name, key = split_s3_uri(uri)
     backend = _s3(account_id)
     try:
@@ -198,7 +199,7 @@ def s3_keys(account_id: str, uri: str) -> list[str]:
         raise S3Error(f"The S3 bucket {bucket_name} does not exist") from None
     names = list(bucket.keys.keys())
     if key.endswith("/"):
-        found = sorted(n for n in names if n.startswith(key) and "/" not in n[len(key):]
+        found = sorted(n for n in names if n.startswith(key) and (recursive or "/" not in n[len(key):])
                        and n.lower().endswith(".csv"))
         if not found:
             raise S3Error(f"No CSV files found in the folder {uri}")
@@ -218,6 +219,35 @@ def s3_read(account_id: str, bucket: str, key: str) -> bytes:
     if obj is None:
         raise S3Error(f"No object found at s3://{bucket}/{key}")
     return obj.value
+
+
+def s3_size(account_id: str, bucket: str, key: str) -> int:
+    """The size in bytes of one object in moto's S3 of ``account_id``."""
+    obj = _s3(account_id).get_object(bucket, key)
+    if obj is None:
+        raise S3Error(f"No object found at s3://{bucket}/{key}")
+    return int(obj.size)
+
+
+def s3_chunks(account_id: str, bucket: str, key: str, size: int = 16 << 20):
+    """The bytes of one object in chunks of ``size``, read from moto's buffer (moto spools large objects
+    to disk), so the whole object never has to sit in memory at once."""
+    obj = _s3(account_id).get_object(bucket, key)
+    if obj is None:
+        raise S3Error(f"No object found at s3://{bucket}/{key}")
+    buffer = getattr(obj, "_value_buffer", None)
+    if buffer is None or not hasattr(obj, "lock"):
+        yield obj.value
+        return
+    offset = 0
+    while True:
+        with obj.lock:
+            buffer.seek(offset)
+            chunk = buffer.read(size)
+        if not chunk:
+            return
+        offset += len(chunk)
+        yield chunk
 
 
 def s3_write(account_id: str, bucket: str, key: str, data: bytes) -> None:

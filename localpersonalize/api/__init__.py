@@ -25,7 +25,9 @@ def operation(name: str):
 
 from . import (  # noqa: E402,F401  (registration by import)
     campaigns,
+    data_jobs,
     datasets,
+    events,
     filters,
     recipes,
     recommenders,

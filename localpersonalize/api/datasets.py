@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from ..control import lifecycle, quotas
 from ..control.arns import dataset_arn
 from ..control.lifecycle import ACTIVE, COUNTS_AS_ACTIVE, PENDING_OR_RUNNING, FailedWork
@@ -10,6 +12,7 @@ from ..data.datasets import DatasetGroupData
 from ..errors import InvalidInputException, ResourceInUseException
 from .. import moto_compat
 from . import operation
+from .data_jobs import DataSource
 from .common import bool_param, delete, list_page, no_busy_children, no_children, require_active
 
 
@@ -127,6 +130,8 @@ def create_dataset(ctx, p):
         arn = dataset_arn(group.arn, dataset_type)
         record = {"name": p["name"], "datasetArn": arn, "datasetGroupArn": group.arn,
                   "datasetType": p["datasetType"], "schemaArn": schema.arn}
+        if dataset_type == "ACTION_INTERACTIONS":  # its event tracker comes with it (spec 40 §2.2)
+            record["trackingId"] = str(uuid.uuid4())
         res = store.create("dataset", arn, record, parent=group.arn, tags=p.get("tags"))
         res.extra["type"] = dataset_type
         group.extra["data"].create_dataset(dataset_type, schema.extra["parsed"])
@@ -179,7 +184,7 @@ def create_dataset_import_job(ctx, p):
         if not location:
             raise InvalidInputException("Invalid data location.")
         try:
-            keys = moto_compat.s3_keys(ctx.account_id, location)
+            source = DataSource(ctx.account_id, location)
         except moto_compat.InvalidLocation as exc:
             raise InvalidInputException(str(exc)) from None
         except moto_compat.S3Error as exc:
@@ -195,15 +200,9 @@ def create_dataset_import_job(ctx, p):
         job = store.create("dataset-import-job", arn, record, parent=dataset.arn, tags=p.get("tags"))
         group_data = store.get("dataset-group", dataset.parent).extra["data"]
 
-    bucket = moto_compat.split_s3_uri(location)[0]
-
     def work():
         try:
-            files = [moto_compat.s3_read(ctx.account_id, bucket, key) for key in keys]
-        except moto_compat.S3Error as exc:
-            raise FailedWork(f"Insufficient privileges for accessing data in S3: {exc}.") from None
-        try:
-            group_data.dataset(dataset.extra["type"]).import_files(files, mode)
+            group_data.dataset(dataset.extra["type"]).import_files(source.streams(), mode)
         except csv_import.ImportFailure as exc:
             raise FailedWork(str(exc)) from None
         store.touch(dataset)
