@@ -29,6 +29,7 @@ from . import (  # noqa: E402,F401  (registration by import)
     datasets,
     events,
     filters,
+    metric_attributions,
     recipes,
     recommenders,
     runtime,
