@@ -1,0 +1,234 @@
+"""Benchmark: GetRecommendations latency in process and requests per second over loopback (issue 6).
+
+In process (boto3 through ``mock_personalize``): a User-Personalization-v2 campaign on catalogues of
+1k, 100k and 750k items (every item interacted with, so every item is in the model), without a filter
+and with ``EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")``, next to moto's own ``ListSchemas``
+through boto3 (the protocol floor: moto's 4-operation Personalize backend, measured in a subprocess
+that never imports localpersonalize, so moto's backend is not replaced).
+
+Server: ``localpersonalize serve`` on loopback, sequential boto3 GetRecommendations (1k catalogue), next
+to ``moto_server``'s own ListSchemas.
+
+Run:  python bench/runtime_latency.py [sizes, default 1000,100000,750000] [--calls N]
+Prints p50/p95 in ms and the ratio of p50 to the floor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+
+ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+RECIPE = "arn:aws:personalize:::recipe/aws-user-personalization-v2"
+FILTER = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")'
+SCHEMA = json.dumps({"type": "record", "name": "Interactions", "namespace": "com.amazonaws.personalize.schema",
+                     "fields": [{"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},
+                                {"name": "TIMESTAMP", "type": "long"}, {"name": "EVENT_TYPE", "type": "string"}],
+                     "version": "1.0"})
+
+
+def rows(n_items: int, seed: int = 0):
+    """Synthetic interactions: every item once, plus as many Zipf-popular ones; 20 events per user."""
+    rng = np.random.default_rng(seed)
+    extra = np.minimum(rng.zipf(1.3, n_items) - 1, n_items - 1)
+    items = np.concatenate([np.arange(n_items), extra])
+    rng.shuffle(items)
+    users = np.arange(len(items)) // 20
+    return users, items, 1_600_000_000 + np.arange(len(items))
+
+
+def percentiles(fn, calls: int) -> tuple[float, float]:
+    times = []
+    for k in range(calls):
+        t = time.perf_counter()
+        fn(k)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+FLOOR_SCRIPT = textwrap.dedent("""
+    import json, statistics, sys, time
+    import boto3
+    from moto import mock_aws
+    calls = int(sys.argv[1])
+    with mock_aws():
+        c = boto3.client("personalize", region_name="us-east-1")
+        c.list_schemas()
+        t = []
+        for _ in range(calls):
+            s = time.perf_counter(); c.list_schemas(); t.append((time.perf_counter() - s) * 1000)
+    t.sort()
+    print(json.dumps([statistics.median(t), t[int(0.95 * (len(t) - 1))]]))
+""")
+
+
+def floor_in_process(calls: int) -> tuple[float, float]:
+    out = subprocess.run([sys.executable, "-c", FLOOR_SCRIPT, str(calls)], capture_output=True, text=True,
+                         env={**os.environ, **ENV}, check=True)
+    return tuple(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def build_campaign(personalize, n_items: int, name: str):
+    """A group, the interactions put straight into its columnar dataset (setup only), a UP-v2 version,
+    a campaign and the filter. Returns (campaign ARN, filter ARN, user IDs, training seconds)."""
+    from localpersonalize.moto_compat import store_for
+
+    group = personalize.create_dataset_group(name=name)["datasetGroupArn"]
+    schema = personalize.create_schema(name=f"{name}-schema", schema=SCHEMA)["schemaArn"]
+    personalize.create_dataset(name=f"{name}-ds", schemaArn=schema, datasetGroupArn=group, datasetType="Interactions")
+    data = store_for("123456789012", "us-east-1").find(group).extra["data"]
+    u, i, t = rows(n_items)
+    from localpersonalize.data.csv_import import parse_csv
+    body = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n" + "".join(
+        f"u{a},i{b},{c},{'click' if c % 3 else 'purchase'}\n" for a, b, c in zip(u.tolist(), i.tolist(), t.tolist()))
+    ds = data.dataset("INTERACTIONS")
+    ds.import_bulk(parse_csv(body.encode(), ds.schema, "INTERACTIONS"))
+    started = time.time()
+    solution = personalize.create_solution(name=f"{name}-sol", datasetGroupArn=group, recipeArn=RECIPE,
+                                           performAutoTraining=False)["solutionArn"]
+    version = personalize.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+    while personalize.describe_solution_version(solutionVersionArn=version)["solutionVersion"]["status"] not in (
+            "ACTIVE", "CREATE FAILED"):
+        time.sleep(0.2)
+    trained = time.time() - started
+    campaign = personalize.create_campaign(name=f"{name}-c", solutionVersionArn=version)["campaignArn"]
+    while personalize.describe_campaign(campaignArn=campaign)["campaign"]["status"] != "ACTIVE":
+        time.sleep(0.05)
+    filter_arn = personalize.create_filter(name=f"{name}-f", datasetGroupArn=group, filterExpression=FILTER)["filterArn"]
+    while personalize.describe_filter(filterArn=filter_arn)["filter"]["status"] != "ACTIVE":
+        time.sleep(0.05)
+    return campaign, filter_arn, [f"u{k}" for k in np.unique(u)[:1000].tolist()], trained
+
+
+def in_process(sizes, calls):
+    import boto3
+
+    from localpersonalize import mock_personalize
+
+    os.environ.update(ENV)
+    results = []
+    with mock_personalize():
+        personalize, rt = boto3.client("personalize"), boto3.client("personalize-runtime")
+        for n in sizes:
+            campaign, filter_arn, users, trained = build_campaign(personalize, n, f"b{n}")
+            rt.get_recommendations(campaignArn=campaign, userId=users[0])
+            plain = percentiles(lambda k: rt.get_recommendations(campaignArn=campaign, userId=users[k % len(users)]),
+                                calls)
+            filtered = percentiles(lambda k: rt.get_recommendations(campaignArn=campaign, userId=users[k % len(users)],
+                                                                    filterArn=filter_arn), calls)
+            results.append((n, trained, plain, filtered))
+    return results
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(cmd) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **ENV})
+    return proc
+
+
+def wait_port(port: int, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def rps(fn, seconds: float = 3.0) -> float:
+    n, end = 0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        fn(n)
+        n += 1
+    return n / seconds
+
+
+def server(n_items: int = 1000) -> tuple[float, float, float]:
+    import boto3
+
+    results = []
+    port = free_port()
+    moto_server = start([sys.executable, "-m", "moto.server", "-p", str(port)])
+    try:
+        wait_port(port)
+        c = boto3.client("personalize", endpoint_url=f"http://127.0.0.1:{port}", **{"region_name": "us-east-1"})
+        c.list_schemas()
+        results.append(rps(lambda k: c.list_schemas()))
+    finally:
+        moto_server.terminate()
+        moto_server.wait()
+    port = free_port()
+    ours = start([sys.executable, "-m", "localpersonalize", "serve", "--port", str(port)])
+    try:
+        wait_port(port)
+        url = f"http://127.0.0.1:{port}"
+        personalize = boto3.client("personalize", endpoint_url=url, region_name="us-east-1")
+        rt = boto3.client("personalize-runtime", endpoint_url=url, region_name="us-east-1")
+        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
+        s3.create_bucket(Bucket="bench")
+        u, i, t = rows(n_items)
+        body = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n" + "".join(
+            f"u{a},i{b},{c},click\n" for a, b, c in zip(u.tolist(), i.tolist(), t.tolist()))
+        s3.put_object(Bucket="bench", Key="i.csv", Body=body.encode())
+        group = personalize.create_dataset_group(name="srv")["datasetGroupArn"]
+        schema = personalize.create_schema(name="srv", schema=SCHEMA)["schemaArn"]
+        ds = personalize.create_dataset(name="srv", schemaArn=schema, datasetGroupArn=group,
+                                        datasetType="Interactions")["datasetArn"]
+        job = personalize.create_dataset_import_job(jobName="srv", datasetArn=ds, roleArn="arn:aws:iam::123456789012:role/r",
+                                                    dataSource={"dataLocation": "s3://bench/i.csv"})["datasetImportJobArn"]
+        while personalize.describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]["status"] != "ACTIVE":
+            time.sleep(0.1)
+        sol = personalize.create_solution(name="srv", datasetGroupArn=group, recipeArn=RECIPE)["solutionArn"]
+        version = personalize.create_solution_version(solutionArn=sol)["solutionVersionArn"]
+        while personalize.describe_solution_version(solutionVersionArn=version)["solutionVersion"]["status"] != "ACTIVE":
+            time.sleep(0.1)
+        campaign = personalize.create_campaign(name="srv", solutionVersionArn=version)["campaignArn"]
+        while personalize.describe_campaign(campaignArn=campaign)["campaign"]["status"] != "ACTIVE":
+            time.sleep(0.05)
+        results.append(rps(lambda k: personalize.list_schemas()))
+        results.append(rps(lambda k: rt.get_recommendations(campaignArn=campaign, userId=f"u{k % 40}")))
+    finally:
+        ours.terminate()
+        ours.wait()
+    return tuple(results)
+
+
+def main() -> None:
+    sizes = [1000, 100_000, 750_000]
+    calls = 300
+    args = sys.argv[1:]
+    if "--calls" in args:
+        calls = int(args[args.index("--calls") + 1])
+        del args[args.index("--calls"):args.index("--calls") + 2]
+    if args:
+        sizes = [int(s) for s in args[0].split(",")]
+    floor = floor_in_process(calls)
+    print(f"protocol floor: moto's own ListSchemas through boto3 in process: p50 {floor[0]:.2f} ms, "
+          f"p95 {floor[1]:.2f} ms ({calls} calls)")
+    print(f"{'items':>8} {'train s':>8} {'p50 ms':>8} {'p95 ms':>8} {'x floor':>8} "
+          f"{'p50 filt':>9} {'p95 filt':>9} {'x floor':>8}")
+    for n, trained, plain, filtered in in_process(sizes, calls):
+        print(f"{n:>8} {trained:>8.1f} {plain[0]:>8.2f} {plain[1]:>8.2f} {plain[0] / floor[0]:>8.2f} "
+              f"{filtered[0]:>9.2f} {filtered[1]:>9.2f} {filtered[0] / floor[0]:>8.2f}")
+    moto_rps, our_list_rps, our_rec_rps = server()
+    print(f"server over loopback (sequential boto3): moto_server ListSchemas {moto_rps:.0f} req/s; "
+          f"localpersonalize ListSchemas {our_list_rps:.0f} req/s, GetRecommendations (1k items) {our_rec_rps:.0f} req/s")
+
+
+if __name__ == "__main__":
+    main()
