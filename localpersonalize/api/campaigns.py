@@ -6,7 +6,7 @@ Deployments and ``$LATEST`` redeploys run in control/workflow.py.
 from __future__ import annotations
 
 from ..control import quotas, workflow
-from ..control.lifecycle import ACTIVE, COUNTS_AS_ACTIVE, CREATE_FAILED
+from ..control.lifecycle import ACTIVE, COUNTS_AS_ACTIVE, CREATE_FAILED, PENDING_OR_RUNNING
 from ..control.workflow import LATEST, resolve_latest
 from ..errors import InvalidInputException, ResourceInUseException
 from . import operation
@@ -28,7 +28,8 @@ def _check_version(store, version_arn: str, config: dict):
 
     Raises:
         ResourceNotFoundException: the version (or the solution of ``$LATEST``) does not exist.
-        InvalidInputException: the version is not ACTIVE, or ``$LATEST`` and the sync flag disagree.
+        ResourceInUseException: the version is still being created.
+        InvalidInputException: the version failed or stopped, or ``$LATEST`` and the sync flag disagree.
     """
     sync = bool(config.get("syncWithLatestSolutionVersion"))
     if version_arn.endswith(LATEST):
@@ -43,6 +44,8 @@ def _check_version(store, version_arn: str, config: dict):
         raise InvalidInputException(
             "syncWithLatestSolutionVersion=true needs a solutionVersionArn of the form <solution ARN>/$LATEST.")
     version = store.get("solution-version", version_arn)
+    if version.status in PENDING_OR_RUNNING:
+        raise ResourceInUseException(f"The solution version {version_arn} is still {version.status}.")
     if version.status != ACTIVE:
         raise InvalidInputException(f"The solution version {version_arn} is not ACTIVE (status: {version.status}).")
     return store.get("solution", version.parent)

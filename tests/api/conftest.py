@@ -16,4 +16,5 @@ def conformance():
     harness.install()
     clock.reset()
     yield
+    harness.uninstall()
     clock.reset()

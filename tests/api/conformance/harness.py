@@ -1,7 +1,7 @@
 """The conformance harness: every answer of the three Personalize services, checked against the model.
 
-* :func:`install` hooks botocore's ``before-parse`` event on boto3's default session, so every client
-  made with ``boto3.client(...)`` afterwards hands the raw HTTP answer to :func:`check_exchange` before
+* :func:`install` hooks botocore's ``before-parse`` event, so every client made afterwards hands the raw
+  HTTP answer to :func:`check_exchange` before
   botocore parses it (botocore's parser silently drops unknown members and coerces types, so checking the
   parsed answer would hide exactly the mistakes we look for). A success body must match the output shape
   strictly (:func:`shape_problems`: no unknown members, no missing required ones, right JSON types); an
@@ -128,11 +128,30 @@ def check_exchange(operation_model, response_dict, **_) -> None:
         raise NonConformingAnswer(f"{operation_model.name}: the answer breaks its output shape: " + "; ".join(problems))
 
 
+_active = False
+
+
 def install() -> None:
-    """Check every answer of the clients made from boto3's default session from now on (idempotent)."""
-    session = boto3._get_default_session() if boto3.DEFAULT_SESSION else (boto3.setup_default_session()
-                                                                          or boto3.DEFAULT_SESSION)
-    session.events.register("before-parse", check_exchange, unique_id="localpersonalize-conformance")
+    """Check every answer of every botocore client made from now on (idempotent). The handler goes to
+    botocore's built-in handlers, so sessions created later (moto replaces boto3's default session inside
+    its mock) carry it too; it only checks while :func:`activate` is on."""
+    global _active
+    from botocore import handlers
+
+    if not any(h[1] is _hook for h in handlers.BUILTIN_HANDLERS):
+        handlers.BUILTIN_HANDLERS.append(("before-parse", _hook))
+    _active = True
+
+
+def uninstall() -> None:
+    """Stop checking (the handler stays registered, inert)."""
+    global _active
+    _active = False
+
+
+def _hook(**kwargs) -> None:
+    if _active:
+        check_exchange(**kwargs)
 
 
 def clear() -> None:
@@ -186,6 +205,6 @@ def cases_test(cases: list[Case]):
 
 
 def error_codes(operation: str) -> set[str]:
-    """The error codes the personalize model declares for ``operation``."""
-    op = models.service_model("personalize").operation_model(operation)
+    """The error codes the model (of whichever of the three services has it) declares for ``operation``."""
+    op = next(o for o in models.all_operations() if o.name == operation)
     return {s.name for s in op.error_shapes}
