@@ -2,22 +2,43 @@
 
 Public API
 ----------
-``train(recipe_name, interactions, hyperparameters, seed=0, algorithm="auto") -> Recommender``
-``check_minimum_data(interactions) -> str | None``
-``Interactions`` (engine.interactions), models (``EASEModel``, ``IALSModel``,
-``PopularityModel``, ``SimsModel``) sharing the ``Recommender`` interface
-(engine.base), and Personalize's offline metrics (engine.metrics).
+``train(recipe_name, interactions, hyperparameters, seed=0, algorithm="auto", item_features=None, actions=None)``
+``train_and_evaluate(...)`` (the same, plus the recipe family's offline metrics),
+``update(model, interactions)`` (``trainingMode=UPDATE``), ``hpo(...)`` (``performHPO``),
+``check_minimum_data(interactions) -> str | None``, ``family(recipe_name)``.
+``Interactions`` (engine.interactions), the item models sharing the ``Recommender`` interface
+(engine.base: top-k for one or many users, scores over an item subset, fold-in of new events,
+item-to-item top-k), users-for-item top-k (engine.segments), the action model (engine.nba) and
+Personalize's offline metrics (engine.metrics).
 
-Recipe → engine (spec 70-engine-notes §0):
+Recipe → engine (spec 70-engine-notes §0; every recipe and domain use case of the catalogue):
 
-=====================================  ==========================================
-aws-user-personalization(-v2)          user-personalization model (EASE or iALS)
-aws-personalized-ranking(-v2)          same model; rank with ``model.score``
-aws-vod-top-picks,                     same model (domain "top picks" /
-aws-ecomm-recommended-for-you          "recommended for you" use cases)
-aws-popularity-count                   unique-user counts
-aws-sims                               co-occurrence item-kNN
-=====================================  ==========================================
+==============================================  ==========================================
+aws-user-personalization(-v2), aws-hrnn*,       user-personalization model (EASE or iALS),
+aws-vod-top-picks,                              fold-in with recency weighting, calibrated
+aws-ecomm-recommended-for-you                   softmax scores (family ``up``)
+aws-personalized-ranking(-v2)                   same model; rank with ``model.score``
+aws-popularity-count, aws-vod-most-popular,     unique-user counts (``popularity``)
+aws-ecomm-popular-items-by-views/-purchases
+aws-trending-now, aws-vod-trending-now          window growth, popular fallback (``trending``)
+aws-sims, aws-vod-because-you-watched-x,        co-occurrence item-kNN (``sims``)
+aws-ecomm-frequently-bought-together,
+aws-ecomm-customers-who-viewed-x-also-viewed
+aws-similar-items, aws-vod-more-like-x          co-occurrence + item metadata (``similar_items``)
+aws-item-affinity,                              the UP model scored per user (``segments``)
+aws-item-attribute-affinity
+aws-next-best-action                            logistic propensity per action (``nba``)
+==============================================  ==========================================
+
+Hyperparameters honoured (all arrive as strings; unknown names are ignored here, the control
+layer refuses them at CreateSolution): ``hidden_dimension`` → iALS embedding size (UP family and
+segments, when iALS is the engine; EASE has no embedding); ``recency_mask`` (v1) /
+``apply_recency_bias`` (v2) → recency weighting of fold-in histories on/off;
+``min/max_user_history_length_percentile`` and ``min/max_item_interaction_count_percentile`` → the
+featurization filters of engine/params.py; ``popularity_discount_factor``, ``min_cointeraction_count``
+(SIMS, Similar-Items); ``trend_discovery_frequency`` (Trending); ``action_optimization_period``
+(NBA). Accepted with no effect (documented in README): ``bptt``, ``item_id_hidden_dim``,
+``item_metadata_hidden_dim`` and the HRNN-Coldstart ``cold_start_*`` parameters.
 
 User-personalization engine choice (``algorithm="auto"``): EASE (exact,
 most accurate in spec 70 §4.2, cubic in min(users, items)) when
@@ -45,138 +66,254 @@ history items and T keeps the order); training fits a second, probe model
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
+from . import hpo as _hpo
 from .base import Recommender, histories_to_csr, measure_repeat_rate, recency_weights, softmax, top_k
 from .calibration import fit_temperature, train_calibrated
 from .ease import EASEModel
 from .ials import IALSModel
 from .interactions import Interactions, from_arrays
+from .metrics import METRIC_KEYS, evaluate_model, split_holdout
+from .nba import NBA_METRIC_KEYS, ActionData, NextBestActionModel
+from .params import hp_bool, hp_float, hp_int, percentile_filter
 from .popularity import PopularityModel
+from .segments import SEGMENT_METRIC_KEYS, segment_metrics, split_per_user, users_for_item, users_for_items
+from .similar_items import SimilarItemsModel, item_features
 from .sims import SimsModel
+from .trending import TrendingModel, trend_prediction_accuracy, trend_window_seconds
 
 __all__ = [
-    "train", "check_minimum_data", "RECIPES", "EASE_MAX_DIM",
-    "Interactions", "from_arrays", "Recommender",
-    "EASEModel", "IALSModel", "PopularityModel", "SimsModel",
+    "train", "train_and_evaluate", "update", "hpo", "family", "check_minimum_data", "metric_keys",
+    "RECIPES", "EASE_MAX_DIM",
+    "Interactions", "from_arrays", "Recommender", "ActionData",
+    "EASEModel", "IALSModel", "PopularityModel", "SimsModel", "SimilarItemsModel", "TrendingModel",
+    "NextBestActionModel", "item_features", "users_for_item", "users_for_items",
     "histories_to_csr", "recency_weights", "softmax", "top_k",
     "measure_repeat_rate", "fit_temperature", "train_calibrated",
 ]
 
-#: Largest min(users, items) for which the user-personalization recipes use EASE.
-EASE_MAX_DIM = 3000
+#: Largest min(users, items) for which the user-personalization recipes use EASE: the float32
+#: Cholesky inverse of a 5000² Gram matrix takes ~1 s on 2 cores and B takes 100 MB.
+EASE_MAX_DIM = 5000
+#: EASE's ridge λ (spec 70 §4.2: λ ∈ {100, 300, 1000} within ±0.01 nDCG@10 on MovieLens).
+EASE_L2 = 100.0
 
 MIN_INTERACTIONS = 1000
 MIN_USERS_WITH_2 = 25
 
+UP, POPULARITY, TRENDING, SIMS, SIMILAR_ITEMS, SEGMENTS, NBA = (
+    "up", "popularity", "trending", "sims", "similar_items", "segments", "nba")
 
-def _int(hp: dict, key: str, default: int, lo: int | None = None, hi: int | None = None) -> int:
-    if key not in hp or hp[key] in (None, ""):
-        return default
-    try:
-        v = int(float(str(hp[key])))
-    except ValueError:
-        raise ValueError(f"hyperparameter {key} must be an integer; got {hp[key]!r}") from None
-    if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise ValueError(f"hyperparameter {key} must be in [{lo}, {hi}]; got {v}")
-    return v
+#: recipe name (ARN suffix after ``arn:aws:personalize:::recipe/``) → (family, fold-in half-life in events)
+RECIPES: dict[str, tuple[str, float | None]] = {
+    "aws-user-personalization": (UP, 50.0),
+    "aws-user-personalization-v2": (UP, 20.0),
+    "aws-personalized-ranking": (UP, 50.0),
+    "aws-personalized-ranking-v2": (UP, 20.0),
+    "aws-hrnn": (UP, 50.0),
+    "aws-hrnn-metadata": (UP, 50.0),
+    "aws-hrnn-coldstart": (UP, 50.0),
+    "aws-vod-top-picks": (UP, 20.0),
+    "aws-ecomm-recommended-for-you": (UP, 20.0),
+    "aws-item-affinity": (SEGMENTS, 50.0),
+    "aws-item-attribute-affinity": (SEGMENTS, 50.0),
+    "aws-popularity-count": (POPULARITY, None),
+    "aws-vod-most-popular": (POPULARITY, None),
+    "aws-ecomm-popular-items-by-views": (POPULARITY, None),
+    "aws-ecomm-popular-items-by-purchases": (POPULARITY, None),
+    "aws-trending-now": (TRENDING, None),
+    "aws-vod-trending-now": (TRENDING, None),
+    "aws-sims": (SIMS, None),
+    "aws-vod-because-you-watched-x": (SIMS, None),
+    "aws-ecomm-frequently-bought-together": (SIMS, None),
+    "aws-ecomm-customers-who-viewed-x-also-viewed": (SIMS, None),
+    "aws-similar-items": (SIMILAR_ITEMS, None),
+    "aws-vod-more-like-x": (SIMILAR_ITEMS, None),
+    "aws-next-best-action": (NBA, None),
+}
 
 
-def _float(hp: dict, key: str, default: float, lo: float | None = None, hi: float | None = None) -> float:
-    if key not in hp or hp[key] in (None, ""):
-        return default
-    try:
-        v = float(str(hp[key]))
-    except ValueError:
-        raise ValueError(f"hyperparameter {key} must be a number; got {hp[key]!r}") from None
-    if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise ValueError(f"hyperparameter {key} must be in [{lo}, {hi}]; got {v}")
-    return v
+def _recipe(recipe_name: str) -> tuple[str, str, float | None]:
+    name = recipe_name.rsplit("/", 1)[-1]
+    if name not in RECIPES:
+        raise NotImplementedError(
+            f"recipe {name!r} has no engine in localpersonalize; supported: {', '.join(sorted(RECIPES))}")
+    fam, half_life = RECIPES[name]
+    return name, fam, half_life
 
 
-def _bool(hp: dict, key: str, default: bool) -> bool:
-    if key not in hp or hp[key] in (None, ""):
-        return default
-    return str(hp[key]).strip().lower() in ("true", "1", "yes")
+def family(recipe_name: str) -> str:
+    """The engine family of a recipe (``up``, ``popularity``, ``trending``, ``sims``,
+    ``similar_items``, ``segments``, ``nba``). Raises NotImplementedError for an unknown recipe."""
+    return _recipe(recipe_name)[1]
 
 
-def _train_user_personalization(interactions, hp, seed, algorithm, half_life):
-    """EASE or iALS per ``algorithm`` ("auto" | "ease" | "ials"); see module docstring."""
-    if algorithm == "auto":
-        n_u = int((np.bincount(interactions.user_idx, minlength=interactions.n_users) > 0).sum())
-        n_i = len(np.unique(interactions.item_idx))
-        algorithm = "ease" if min(n_u, n_i) <= EASE_MAX_DIM else "ials"
-    if algorithm not in ("ease", "ials"):
+def metric_keys(recipe_name: str) -> tuple[str, ...]:
+    """The offline metric keys of the recipe's family (spec 30 §8.4)."""
+    fam = family(recipe_name)
+    if fam == SEGMENTS:
+        return SEGMENT_METRIC_KEYS
+    if fam == NBA:
+        return NBA_METRIC_KEYS
+    if fam == TRENDING:
+        return METRIC_KEYS + ("trend_prediction_accuracy",)
+    return METRIC_KEYS
+
+
+def _up_fitter(hp: dict, seed: int, algorithm: str, half_life: float | None):
+    """fit(interactions) → EASE or iALS model with the recipe's recency weighting (module docstring)."""
+    if algorithm not in ("auto", "ease", "ials"):
         raise ValueError(f"unknown algorithm {algorithm!r}; use 'auto', 'ease' or 'ials'")
-    factors = _int(hp, "hidden_dimension", 64, 1, 1024)
-    recency = _bool(hp, "recency_mask", True)
+    factors = hp_int(hp, "hidden_dimension", 64, 1, 1024)
+    recency = hp_bool(hp, "recency_mask", True) and hp_bool(hp, "apply_recency_bias", True)
 
-    def fit(data):
-        if algorithm == "ease":
-            model = EASEModel.fit(data, l2=100.0)
+    def fit(data: Interactions) -> Recommender:
+        alg = algorithm
+        if alg == "auto":
+            n_u = int((np.bincount(data.user_idx, minlength=data.n_users) > 0).sum())
+            n_i = len(np.unique(data.item_idx))
+            alg = "ease" if min(n_u, n_i) <= EASE_MAX_DIM else "ials"
+        if alg == "ease":
+            model = EASEModel.fit(data, l2=EASE_L2)
         else:
             model = IALSModel.fit(data, factors=factors, seed=seed)
         model.history_half_life = half_life if recency else None
         return model
 
-    return train_calibrated(fit, interactions, seed)
+    return _featurized(fit, hp)
 
 
-def _up_v1(interactions, hp, seed, algorithm):
-    return _train_user_personalization(interactions, hp, seed, algorithm, 50.0)
+def _featurized(fit, hp: dict):
+    """``fit`` on the events kept by the featurization percentile filters (engine/params.py), with the
+    popularity (cold-start and fallback ranking) of all the events: a filtered-out popular item is still
+    what an unknown user or item is answered with (it is not a neighbour or a personal pick)."""
+    def wrapped(data: Interactions):
+        kept = percentile_filter(data, hp)
+        model = fit(kept)
+        if kept is not data:
+            model.popularity = PopularityModel.fit(data).popularity
+        return model
+
+    return wrapped
 
 
-def _up_v2(interactions, hp, seed, algorithm):
-    return _train_user_personalization(interactions, hp, seed, algorithm, 20.0)
-
-
-def _popularity(interactions, hp, seed, algorithm):
-    return PopularityModel.fit(interactions)
-
-
-def _sims(interactions, hp, seed, algorithm):
-    return SimsModel.fit(
-        interactions,
-        popularity_discount_factor=_float(hp, "popularity_discount_factor", 0.5, 0.0, 1.0),
-        min_cointeraction_count=_int(hp, "min_cointeraction_count", 3, 0, 10),
-    )
-
-
-#: recipe name (ARN suffix after ``arn:aws:personalize:::recipe/``) → trainer
-RECIPES = {
-    "aws-user-personalization": _up_v1,
-    "aws-user-personalization-v2": _up_v2,
-    "aws-personalized-ranking": _up_v1,
-    "aws-personalized-ranking-v2": _up_v2,
-    "aws-vod-top-picks": _up_v2,
-    "aws-ecomm-recommended-for-you": _up_v2,
-    "aws-popularity-count": _popularity,
-    "aws-sims": _sims,
-}
+def _fitter(fam: str, hp: dict, seed: int, algorithm: str, half_life, item_features):
+    """fit(interactions) → model of family ``fam`` (not calibrated)."""
+    if fam in (UP, SEGMENTS):
+        return _up_fitter(hp, seed, algorithm, half_life)
+    if fam == POPULARITY:
+        return PopularityModel.fit
+    if fam == TRENDING:
+        window = trend_window_seconds(hp.get("trend_discovery_frequency"))
+        return lambda data: TrendingModel.fit(data, window)
+    if fam == SIMS:
+        d = hp_float(hp, "popularity_discount_factor", 0.5, 0.0, 1.0)
+        m = hp_int(hp, "min_cointeraction_count", 3, 0, 10)
+        return _featurized(lambda data: SimsModel.fit(data, d, m), hp)
+    if fam == SIMILAR_ITEMS:
+        d = hp_float(hp, "popularity_discount_factor", 0.0, 0.0, 1.0)
+        return lambda data: SimilarItemsModel.fit(data, item_features, d)
+    raise ValueError(f"family {fam!r} has no item fitter")
 
 
 def train(recipe_name: str, interactions: Interactions, hyperparameters: dict | None = None,
-          seed: int = 0, algorithm: str = "auto") -> Recommender:
-    """Train the engine of ``recipe_name`` on ``interactions``.
+          seed: int = 0, algorithm: str = "auto", item_features: sp.csr_matrix | None = None,
+          actions: ActionData | None = None):
+    """Train the engine of ``recipe_name`` on ``interactions``; returns the model.
 
-    ``recipe_name``: a key of :data:`RECIPES`, with or without the
-    ``arn:aws:personalize:::recipe/`` prefix. ``hyperparameters``: the
-    solution's string-valued hyperparameters (unknown keys are accepted and
-    ignored); used: ``hidden_dimension`` (iALS embedding size, [1, 1024]),
-    ``recency_mask`` (UP recipes), ``popularity_discount_factor`` /
-    ``min_cointeraction_count`` (SIMS). ``algorithm`` forces the UP engine
-    ("auto", "ease", "ials"). Deterministic for the same data and ``seed``.
+    ``recipe_name``: a key of :data:`RECIPES`, with or without the ``arn:aws:personalize:::recipe/``
+    prefix. ``hyperparameters``: the solution's string-valued hyperparameters (module docstring).
+    ``algorithm`` forces the UP engine ("auto", "ease", "ials"). ``item_features``: CSR (n_items, F)
+    from :func:`item_features` (Similar-Items). ``actions``: :class:`ActionData` (Next-Best-Action,
+    required). The UP family gets a calibrated temperature. Deterministic for the same data and seed.
 
-    Raises NotImplementedError for a recipe without an engine and ValueError
-    for a malformed hyperparameter value. Does not check the minimum data
-    rule — call :func:`check_minimum_data` first.
+    Raises NotImplementedError for an unknown recipe and ValueError for a malformed hyperparameter
+    value or missing actions. Does not check the minimum data rule (:func:`check_minimum_data`).
     """
-    name = recipe_name.rsplit("/", 1)[-1]
-    trainer = RECIPES.get(name)
-    if trainer is None:
-        raise NotImplementedError(
-            f"recipe {name!r} has no engine in localpersonalize yet; "
-            f"supported: {', '.join(sorted(RECIPES))}")
-    return trainer(interactions, dict(hyperparameters or {}), seed, algorithm)
+    return _train(recipe_name, interactions, hyperparameters, seed, algorithm, item_features, actions, False)[0]
+
+
+def train_and_evaluate(recipe_name: str, interactions: Interactions, hyperparameters: dict | None = None,
+                       seed: int = 0, algorithm: str = "auto", item_features: sp.csr_matrix | None = None,
+                       actions: ActionData | None = None) -> tuple[object, dict]:
+    """:func:`train` plus the offline metrics of the recipe's family (spec 30 §8.2-§8.4), keys
+    :func:`metric_keys`: one model on all data, one probe on the training users of Personalize's holdout
+    (it calibrates the UP temperature and is the model the metrics score), so a solution version costs
+    two fits. Metrics are all 0.0 when no holdout can be built."""
+    return _train(recipe_name, interactions, hyperparameters, seed, algorithm, item_features, actions, True)
+
+
+def _train(recipe_name, interactions, hyperparameters, seed, algorithm, item_features, actions, evaluate):
+    name, fam, half_life = _recipe(recipe_name)
+    hp = dict(hyperparameters or {})
+    if fam == NBA:
+        if actions is None:
+            raise ValueError("Next-Best-Action needs the Actions and Action interactions data (ActionData)")
+        period = hp_int(hp, "action_optimization_period", 14, 7, 28)
+        if evaluate:
+            return NextBestActionModel.train_and_evaluate(interactions, actions, period, seed)
+        return NextBestActionModel.fit(interactions, actions, period, seed), {}
+    fit = _fitter(fam, hp, seed, algorithm, half_life, item_features)
+    model = fit(interactions)
+    metrics = {key: 0.0 for key in metric_keys(name)}
+    if fam == SEGMENTS:
+        # USER_SEGMENTATION: 80/20 of each user's events by time; the probe calibrates T as well
+        train_part, test_part = split_per_user(interactions)
+        probe = fit(train_part)
+        try:
+            model.temperature = probe.temperature = fit_temperature(probe, split_holdout(interactions, seed), seed)
+        except ValueError:
+            pass
+        if evaluate and len(test_part):
+            metrics = segment_metrics(probe, train_part, test_part)
+        return model, metrics
+    if fam != UP and not evaluate:
+        return model, {}
+    try:
+        split = split_holdout(interactions, seed)
+    except ValueError:
+        return model, metrics
+    probe = fit(split.train)
+    if fam == UP:
+        model.temperature = probe.temperature = fit_temperature(probe, split, seed)
+    if evaluate:
+        metrics = evaluate_model(probe, split, len(np.unique(interactions.item_idx)))
+        if fam == TRENDING:
+            test = interactions.subset(np.isin(interactions.user_idx, split.test_users))
+            metrics["trend_prediction_accuracy"] = trend_prediction_accuracy(probe, test)
+    return model, metrics
+
+
+def update(model, interactions: Interactions):
+    """``trainingMode=UPDATE``: the model with the new items/users of ``interactions`` folded in, no full
+    retraining (EASE: :meth:`EASEModel.update`, iALS: :meth:`IALSModel.update`).
+
+    Raises NotImplementedError for a model without an update (only the user-personalization models
+    have one, as only User-Personalization allows UPDATE).
+    """
+    if not hasattr(model, "update"):
+        raise NotImplementedError(f"{type(model).__name__} cannot be updated; train a FULL version")
+    return model.update(interactions)
+
+
+def hpo(recipe_name: str, interactions: Interactions, hyperparameters: dict, ranges: dict, max_jobs: int,
+        max_parallel: int = 1, seed: int = 0, objective: str | None = None, algorithm: str = "auto",
+        item_features: sp.csr_matrix | None = None) -> tuple[dict, list]:
+    """``performHPO``: random search (engine/hpo.py) over ``ranges`` on the training users of the
+    metrics holdout (the metrics' test users are never used to choose). Returns ``(best
+    hyperparameters, trials)``; the caller then trains with the best. Raises as :func:`train`."""
+    name, fam, half_life = _recipe(recipe_name)
+    try:
+        outer = split_holdout(interactions, seed)
+    except ValueError:
+        return dict(hyperparameters), []
+
+    def fit(data, hp):
+        return _fitter(fam, hp, seed, algorithm, half_life, item_features)(data)
+
+    return _hpo.random_search(fit, outer.train, dict(hyperparameters), ranges, max_jobs, max_parallel, seed + 1,
+                              objective)
 
 
 def check_minimum_data(interactions: Interactions) -> str | None:

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from .base import Recommender, top_k
 from .interactions import Interactions
 
-__all__ = ["SimsModel"]
+__all__ = ["SimsModel", "neighbours_or_popular"]
 
 
 def _prune_rows(S: sp.csr_matrix, k: int) -> sp.csr_matrix:
@@ -89,19 +89,33 @@ class SimsModel(Recommender):
         (and an unknown item's whole list) carry similarity 0.0. ``item``
         itself is never returned.
         """
-        row = np.full(self.n_items, -np.inf)
-        if 0 <= item < self.n_items:
-            s, e = self.similarity.indptr[item], self.similarity.indptr[item + 1]
-            row[self.similarity.indices[s:e]] = self.similarity.data[s:e]
-        idx, vals = top_k(row[None], k)
-        idx, vals = idx[0][idx[0] >= 0], vals[0][idx[0] >= 0]
-        if len(idx) < k:
-            pop = np.where(self.trained, self.popularity, -np.inf)
-            pop[idx] = -np.inf
-            if 0 <= item < self.n_items:
-                pop[item] = -np.inf
-            fill, _ = top_k(pop[None], k - len(idx))
-            fill = fill[0][fill[0] >= 0]
-            idx = np.r_[idx, fill].astype(np.int32)
-            vals = np.r_[vals, np.zeros(len(fill))]
-        return idx, vals
+        return neighbours_or_popular(self.similarity, self.popularity, self.trained, item, k)
+
+
+def neighbours_or_popular(similarity: sp.csr_matrix, popularity: np.ndarray, eligible: np.ndarray,
+                          item: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Item-to-item top-k shared by SIMS and Similar-Items: the ``eligible`` (bool[n]) neighbours of
+    ``item`` with similarity > 0 from row ``item`` of ``similarity`` (CSR (n, n)), best first (ties by
+    index), then the most popular remaining items (``popularity`` > 0) with similarity 0.0. An
+    ``item`` outside [0, n) gets only popular items; ``item`` itself is never returned.
+    Returns ``(items int32[k'], similarity float64[k'])``.
+    """
+    n = similarity.shape[0]
+    row = np.full(n, -np.inf)
+    if 0 <= item < n:
+        s, e = similarity.indptr[item], similarity.indptr[item + 1]
+        row[similarity.indices[s:e]] = similarity.data[s:e]
+        row[~eligible | (row <= 0)] = -np.inf
+    idx, vals = top_k(row[None], k)
+    keep = idx[0] >= 0
+    idx, vals = idx[0][keep], vals[0][keep]
+    if len(idx) < k:
+        pop = np.where(popularity > 0, popularity, -np.inf)
+        pop[idx] = -np.inf
+        if 0 <= item < n:
+            pop[item] = -np.inf
+        fill, _ = top_k(pop[None], k - len(idx))
+        fill = fill[0][fill[0] >= 0]
+        idx = np.r_[idx, fill].astype(np.int32)
+        vals = np.r_[vals, np.zeros(len(fill))]
+    return idx, vals
