@@ -20,6 +20,8 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field as dc_field
 from typing import Callable, Iterable, Mapping
 
@@ -569,7 +571,10 @@ def _parse_header(line: bytes, schema: Schema) -> list[str]:
 
 
 #: Size of the line-aligned blocks a CSV is parsed in (bytes): bounds the parser's temporaries.
-BLOCK_BYTES = 16 << 20
+BLOCK_BYTES = 8 << 20
+#: Blocks parsed ahead of the one being collected (two worker threads).
+_IN_FLIGHT = 2
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="localpersonalize-csv")
 
 
 def _blocks(chunks: Iterable[bytes], size: int):
@@ -684,20 +689,42 @@ def parse_csv(data, schema: Schema, dataset_type: str | None = None, block_bytes
     ncol = len(names)
     tables: list[Table] = []
     line = 2  # line number of the block's first row
+
+    def fast(block: bytes, first_line: int) -> Table | None:
+        raw = _fast_block(block, ncol, first_line)
+        return None if raw is None else _build_table(raw, names, schema, dtype)
+
+    # Blocks are split and converted on two threads (numpy releases the GIL), at most _IN_FLIGHT ahead,
+    # and their tables kept in file order, so the first failing block reports the first offending row.
+    in_flight: deque = deque()  # (block, first line, future of its table or None)
+    fallback = None  # (first line, blocks) parsed by the csv module: quotes, escapes or blank lines
+
+    def collect() -> bool:
+        block, first_line, future = in_flight.popleft()
+        table = future.result()
+        if table is None:
+            nonlocal fallback
+            fallback = (first_line, [block] + [b for b, _, _ in in_flight])
+            return False
+        tables.append(table)
+        return True
+
     pending = _with_last(first[nl + 1:] if nl >= 0 else b"", blocks)
     for block, is_last in pending:
         if is_last:
             block = _strip_end(block)
-        if not block:
-            continue
-        raw = _fast_block(block, ncol, line)
-        if raw is None:  # quotes, escapes or blank lines: the csv module parses the rest of the file
-            body = _strip_end(block + b"".join(b for b, _ in pending))
-            tables.append(_build_table(_split_csv(body.replace(b"\r\n", b"\n"), ncol, line),
-                                       names, schema, dtype))
+        if block:
+            in_flight.append((block, line, _POOL.submit(fast, block, line)))
+            line += block.count(b"\n")
+        if len(in_flight) > _IN_FLIGHT and not collect():
+            fallback[1].extend(b for b, _ in pending)
             break
-        tables.append(_build_table(raw, names, schema, dtype))
-        line += block.count(b"\n")
+    while fallback is None and in_flight:
+        collect()
+    if fallback is not None:
+        first_line, rest = fallback
+        body = _strip_end(b"".join(rest)).replace(b"\r\n", b"\n")
+        tables.append(_build_table(_split_csv(body, ncol, first_line), names, schema, dtype))
     if not tables:
         return _build_table(_split_fast(b"", ncol, 2), names, schema, dtype)
     return _concat_tables(tables, schema, dtype)

@@ -1,0 +1,150 @@
+"""Benchmark: a dataset import job of a 1M / 10M-row interactions CSV from moto's S3, next to pandas.read_csv.
+
+Run by hand (not part of the tests):
+
+    python bench/import_s3.py [n_rows ...] [--text-ids]        # default: 1000000 10000000
+
+For each size, a CSV ``USER_ID,ITEM_ID,TIMESTAMP`` is generated once under /tmp (users uniform over
+n/100 IDs, items drawn from a power law: Zipf with exponent 1.2 over n/50 items, timestamps increasing).
+Then, each in a fresh subprocess so that peak memory is its own:
+
+* ours: the file is uploaded to moto's S3 with boto3 (``mock_personalize``), then a real
+  ``CreateDatasetImportJob`` runs through boto3 until the job is ACTIVE. Time = create call → ACTIVE.
+* pandas: ``pandas.read_csv(path)`` of the same file (pandas is a bench-only dependency).
+
+Peak memory = the highest RSS sampled every 2 ms during the measured step, minus the RSS just before
+it (after ``malloc_trim``). "Final arrays" = bytes of the dataset's numpy columns after the import.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def csv_path(n: int, text_ids: bool) -> str:
+    path = f"/tmp/lp_bench_interactions_{n}{'_text' if text_ids else ''}.csv"
+    if os.path.exists(path):
+        return path
+    rng = np.random.default_rng(0)
+    n_items = max(n // 50, 10)
+    with open(path, "w") as fh:
+        fh.write("USER_ID,ITEM_ID,TIMESTAMP\n")
+        for start in range(0, n, 1_000_000):
+            k = min(1_000_000, n - start)
+            u = rng.integers(1, max(n // 100, 2), k)
+            i = np.minimum(rng.zipf(1.2, k), n_items)
+            t = 1_500_000_000 + start + np.arange(k)
+            fmt = "user_{},item_{},{}\n" if text_ids else "{},{},{}\n"
+            fh.write("".join(fmt.format(a, b, c) for a, b, c in zip(u.tolist(), i.tolist(), t.tolist())))
+    return path
+
+
+def rss() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class Peak:
+    """Sample RSS every 2 ms in a thread; ``delta`` = peak - RSS at start."""
+
+    def __enter__(self):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        self.base = self.peak = rss()
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self.t0 = time.perf_counter()
+        return self
+
+    def _run(self):
+        while not self._stop:
+            self.peak = max(self.peak, rss())
+            time.sleep(0.002)
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.t0
+        self._stop = True
+        self._thread.join()
+        self.peak = max(self.peak, rss())
+        self.delta = self.peak - self.base
+
+
+def run_ours(path: str, n: int) -> dict:
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+    import boto3
+    from localpersonalize import mock_personalize
+    from localpersonalize.moto_compat import store_for
+
+    with mock_personalize():
+        s3, p = boto3.client("s3"), boto3.client("personalize")
+        s3.create_bucket(Bucket="bench")
+        with open(path, "rb") as fh:
+            s3.upload_fileobj(fh, "bench", "interactions.csv")
+        schema = p.create_schema(name="s", schema=json.dumps({"type": "record", "name": "Interactions", "fields": [
+            {"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},
+            {"name": "TIMESTAMP", "type": "long"}]}))["schemaArn"]
+        group = p.create_dataset_group(name="g")["datasetGroupArn"]
+        dataset = p.create_dataset(name="d", schemaArn=schema, datasetGroupArn=group,
+                                   datasetType="Interactions")["datasetArn"]
+        with Peak() as m:
+            arn = p.create_dataset_import_job(jobName="j", datasetArn=dataset, roleArn="arn:aws:iam::123456789012:role/r",
+                                              dataSource={"dataLocation": "s3://bench/interactions.csv"})[
+                "datasetImportJobArn"]
+            while True:
+                job = p.describe_dataset_import_job(datasetImportJobArn=arn)["datasetImportJob"]
+                if job["status"] in ("ACTIVE", "CREATE FAILED"):
+                    break
+                time.sleep(0.005)
+        assert job["status"] == "ACTIVE", job
+        ds = store_for("123456789012", "us-east-1").get("dataset-group", group).extra["data"].dataset("INTERACTIONS")
+        st = ds._state
+        arrays = sum(a.nbytes for a in st.cols.values()) + st.origin.nbytes + st.session.nbytes
+        assert st.n == n
+    return {"seconds": m.seconds, "peak": m.delta, "arrays": arrays}
+
+
+def run_pandas(path: str, n: int) -> dict:
+    import pandas as pd
+
+    with Peak() as m:
+        frame = pd.read_csv(path)
+    assert len(frame) == n
+    return {"seconds": m.seconds, "peak": m.delta, "arrays": int(frame.memory_usage(deep=True).sum())}
+
+
+def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        which, path, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
+        print(json.dumps((run_ours if which == "ours" else run_pandas)(path, n)))
+        return
+    text_ids = "--text-ids" in sys.argv
+    sizes = [int(a) for a in sys.argv[1:] if not a.startswith("--")] or [1_000_000, 10_000_000]
+    for n in sizes:
+        path = csv_path(n, text_ids)
+        mib = os.path.getsize(path) / 2**20
+        out = {}
+        for which in ("pandas", "ours"):
+            res = subprocess.run([sys.executable, __file__, "--child", which, path, str(n)], capture_output=True,
+                                 text=True, check=True)
+            out[which] = json.loads(res.stdout.strip().splitlines()[-1])
+        o, pd_ = out["ours"], out["pandas"]
+        print(f"{n:>11,} rows, {mib:7.1f} MiB{' (text ids)' if text_ids else ''}")
+        print(f"  import job (S3 → ACTIVE): {o['seconds']:7.2f} s {n / o['seconds']:12,.0f} rows/s  "
+              f"peak +{o['peak'] / 2**20:7.1f} MiB  final arrays {o['arrays'] / 2**20:7.1f} MiB  "
+              f"peak/arrays {o['peak'] / o['arrays']:.2f}x")
+        print(f"  pandas.read_csv         : {pd_['seconds']:7.2f} s {n / pd_['seconds']:12,.0f} rows/s  "
+              f"peak +{pd_['peak'] / 2**20:7.1f} MiB  frame {pd_['arrays'] / 2**20:7.1f} MiB")
+        print(f"  ours/pandas time: {o['seconds'] / pd_['seconds']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
