@@ -85,6 +85,7 @@ def describe_campaign(ctx, p):
 
 @operation("ListCampaigns")
 def list_campaigns(ctx, p):
+    """Filter by `solutionArn`; newest first, opaque tokens."""
     where = (lambda r: r.parent == p["solutionArn"]) if p.get("solutionArn") else None
     return list_page(ctx.store.all("campaign", where), p, "campaigns")
 

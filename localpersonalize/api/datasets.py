@@ -19,6 +19,8 @@ from .common import bool_param, delete, list_page, no_busy_children, no_children
 # ----- dataset groups
 @operation("CreateDatasetGroup")
 def create_dataset_group(ctx, p):
+    """Custom or domain group; `CREATE PENDING > CREATE IN_PROGRESS > ACTIVE`; `roleArn` only with `kmsKeyArn`;
+    quota of active dataset groups."""
     if p.get("roleArn") and not p.get("kmsKeyArn"):
         raise InvalidInputException("roleArn is only valid together with kmsKeyArn.")
     store = ctx.store
@@ -40,16 +42,20 @@ def _active(res) -> bool:
 
 @operation("DescribeDatasetGroup")
 def describe_dataset_group(ctx, p):
+    """Every field of the group, its current status (stepped pacing advances it)."""
     return {"datasetGroup": ctx.store.describe("dataset-group", p["datasetGroupArn"])[1]}
 
 
 @operation("ListDatasetGroups")
 def list_dataset_groups(ctx, p):
+    """Newest first, opaque tokens, `maxResults` 1-100."""
     return list_page(ctx.store.all("dataset-group"), p, "datasetGroups")
 
 
 @operation("DeleteDatasetGroup")
 def delete_dataset_group(ctx, p):
+    """`DELETE PENDING > gone`; refused while datasets, solutions, recommenders, trackers, filters or metric
+    attributions remain."""
     store = ctx.store
     with store.lock:
         res = store.get("dataset-group", p["datasetGroupArn"])
@@ -62,6 +68,7 @@ def delete_dataset_group(ctx, p):
 # ----- schemas
 @operation("CreateSchema")
 def create_schema(ctx, p):
+    """Avro checked against the rules per dataset type and domain; quota of schemas."""
     try:
         parsed = schemas.parse_schema(p["schema"], p.get("domain"))
     except schemas.SchemaError as exc:
@@ -79,16 +86,19 @@ def create_schema(ctx, p):
 
 @operation("DescribeSchema")
 def describe_schema(ctx, p):
+    """The schema as created."""
     return {"schema": ctx.store.get("schema", p["schemaArn"]).record}
 
 
 @operation("ListSchemas")
 def list_schemas(ctx, p):
+    """Newest first, opaque tokens."""
     return list_page(ctx.store.all("schema"), p, "schemas")
 
 
 @operation("DeleteSchema")
 def delete_schema(ctx, p):
+    """Refused while a dataset uses it."""
     store = ctx.store
     with store.lock:
         res = store.get("schema", p["schemaArn"])
@@ -102,6 +112,8 @@ def delete_schema(ctx, p):
 # ----- datasets
 @operation("CreateDataset")
 def create_dataset(ctx, p):
+    """One per type per ACTIVE group; schema domain must match; no Actions datasets in domain groups;
+    create chain."""
     store = ctx.store
     with store.lock:
         group = store.get("dataset-group", p["datasetGroupArn"])
@@ -141,17 +153,21 @@ def create_dataset(ctx, p):
 
 @operation("DescribeDataset")
 def describe_dataset(ctx, p):
+    """Every field, current status."""
     return {"dataset": ctx.store.describe("dataset", p["datasetArn"])[1]}
 
 
 @operation("ListDatasets")
 def list_datasets(ctx, p):
+    """Filter by `datasetGroupArn`; newest first, opaque tokens."""
     where = (lambda r: r.parent == p["datasetGroupArn"]) if p.get("datasetGroupArn") else None
     return list_page(ctx.store.all("dataset", where), p, "datasets")
 
 
 @operation("DeleteDataset")
 def delete_dataset(ctx, p):
+    """`DELETE PENDING > DELETE IN_PROGRESS > gone`, with its rows and import jobs; refused while an import, export
+    or training runs."""
     store = ctx.store
     with store.lock:
         res = store.get("dataset", p["datasetArn"])
@@ -176,6 +192,8 @@ def delete_dataset(ctx, p):
 # ----- dataset import jobs
 @operation("CreateDatasetImportJob")
 def create_dataset_import_job(ctx, p):
+    """CSV from S3 into an ACTIVE dataset, `FULL`/`INCREMENTAL`, in the background; a bad file ends `CREATE FAILED`
+    with the reason; quota of jobs in progress."""
     store = ctx.store
     with store.lock:
         dataset = store.get("dataset", p["datasetArn"])
@@ -213,10 +231,12 @@ def create_dataset_import_job(ctx, p):
 
 @operation("DescribeDatasetImportJob")
 def describe_dataset_import_job(ctx, p):
+    """Status, `failureReason`, `importMode`."""
     return {"datasetImportJob": ctx.store.describe("dataset-import-job", p["datasetImportJobArn"])[1]}
 
 
 @operation("ListDatasetImportJobs")
 def list_dataset_import_jobs(ctx, p):
+    """Filter by `datasetArn`; newest first, opaque tokens."""
     where = (lambda r: r.parent == p["datasetArn"]) if p.get("datasetArn") else None
     return list_page(ctx.store.all("dataset-import-job", where), p, "datasetImportJobs")

@@ -74,6 +74,7 @@ def describe_recommender(ctx, p):
 
 @operation("ListRecommenders")
 def list_recommenders(ctx, p):
+    """Filter by `datasetGroupArn`; newest first, opaque tokens."""
     where = (lambda r: r.parent == p["datasetGroupArn"]) if p.get("datasetGroupArn") else None
     return list_page(ctx.store.all("recommender", where), p, "recommenders")
 

@@ -85,6 +85,7 @@ def describe_solution(ctx, p):
 
 @operation("ListSolutions")
 def list_solutions(ctx, p):
+    """Filter by `datasetGroupArn`; newest first, opaque tokens."""
     where = (lambda r: r.parent == p["datasetGroupArn"]) if p.get("datasetGroupArn") else None
     return list_page(ctx.store.all("solution", where), p, "solutions")
 
@@ -186,6 +187,7 @@ def describe_solution_version(ctx, p):
 
 @operation("ListSolutionVersions")
 def list_solution_versions(ctx, p):
+    """Filter by `solutionArn` (which must exist); newest first, opaque tokens."""
     if p.get("solutionArn"):
         ctx.store.get("solution", p["solutionArn"])
     where = (lambda r: r.parent == p["solutionArn"]) if p.get("solutionArn") else None
