@@ -5,7 +5,7 @@ Automatic training and the training itself live in control/workflow.py; this mod
 
 from __future__ import annotations
 
-from ..control import lifecycle, quotas, recipes, workflow
+from ..control import lifecycle, quotas, recipes, training, workflow
 from ..control.lifecycle import ACTIVE, COUNTS_AS_ACTIVE, CREATE_CHAIN, PENDING_OR_RUNNING
 from ..errors import (InvalidInputException, ResourceAlreadyExistsException, ResourceInUseException,
                       ResourceNotFoundException)
@@ -53,6 +53,7 @@ def create_solution(ctx, p):
         auto = bool_param(p.get("performAutoTraining"))
         auto = True if auto is None else auto
         config = dict(p.get("solutionConfig") or {})
+        training.validate_solution_config(recipe, config, bool(bool_param(p.get("performHPO"))))
         _check_schedule(config.get("autoTrainingConfig"))
         if auto:
             config.setdefault("autoTrainingConfig", {"schedulingExpression": "rate(7 days)"})

@@ -337,6 +337,11 @@ def train(recipe, group_data, event_type: str | None, solution_config: dict | No
         raise FailedWork(reason)
     data = limit_items(data, recipe.requires.max_items, item_created(group_data, data.n_items))
     params = recipe.engine_parameters
+    if domain:
+        # Recommenders are trained "with the best configuration" (guide L641), not with the backing
+        # recipe's featurization filters: SIMS's max_item_interaction_count_percentile 0.9 would drop
+        # the best sellers from "Frequently bought together".
+        params = {k: v for k, v in params.items() if not k.endswith("_percentile")}
     params.update(config.get("featureTransformationParameters") or {})
     params.update(config.get("algorithmHyperParameters") or {})
     name = recipe.name

@@ -81,10 +81,16 @@ def start_solution_version(store, solution, mode: str = "FULL", training_type: s
         version.record["creationDateTime"] = version.record["lastUpdatedDateTime"] = at
     version.extra["data_mark"] = interactions_mark(group.extra["data"])
 
+    base = next((v.extra.get("trained") for v in reversed(versions(store, solution.arn))
+                 if v.status == ACTIVE and v.record.get("trainingMode") == "FULL"), None) if mode == "UPDATE" else None
+
     def work():
-        trained = training.train(recipe, group.extra["data"], sol.get("eventType"), sol.get("solutionConfig"))
+        trained = training.train(recipe, group.extra["data"], sol.get("eventType"), sol.get("solutionConfig"),
+                                 mode=mode, base=base, perform_hpo=bool(sol.get("performHPO")))
         version.extra["trained"] = trained
-        store.touch(version, trainingHours=trained.training_seconds / 3600.0)
+        tuned = {"tunedHPOParams": {"algorithmHyperParameters": trained.tuned_hyperparameters}} \
+            if trained.tuned_hyperparameters is not None else {}
+        store.touch(version, trainingHours=trained.training_seconds / 3600.0, **tuned)
 
     def on_done(reason):
         if reason is None:

@@ -184,7 +184,8 @@ def group_log_scores(logits: np.ndarray, seen: np.ndarray, repeat_rate: float | 
     m_s = np.where(has_s, np.where(has_u, repeat_rate, 1.0), 0.0)
     m_u = np.where(has_u, 1.0 - m_s, 0.0)
     finite = np.isfinite(logits)
-    within = np.where(finite, logits - np.where(seen, lse_s, lse_u), -np.inf)
+    with np.errstate(invalid="ignore"):
+        within = np.where(finite, logits - np.where(seen, lse_s, lse_u), -np.inf)
     with np.errstate(divide="ignore"):
         log_m = np.log(np.where(seen, m_s, m_u))
     log_p = log_m + within

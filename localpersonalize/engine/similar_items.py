@@ -14,8 +14,9 @@ Model (spec 70 §0, "hybrid"):
   categorical values (multi-values split on ``|``, one block per column) and TF-IDF of the text field,
   the two parts weighted equally; the ``max_neighbors`` most similar items per item are kept;
 * **blend** per query item ``i``: ``sim(i, ·) = a_i co(i, ·) + (1 − a_i) meta(i, ·)`` with
-  ``a_i = n_i / (n_i + 5)`` (``n_i`` = users who interacted with i): an item with no interactions is
-  answered from its metadata only, one with many mostly from behaviour (5 = the guide's "cold" bound).
+  ``a_i = ½ · n_i / (n_i + 5)`` (``n_i`` = users who interacted with i): an item with no interactions
+  is answered from its metadata only, one with many from behaviour and metadata equally (5 = the
+  guide's "cold" bound). Without metadata the behaviour part alone ranks.
 
 Items with an Items-dataset row but no interactions are eligible answers (they can be recommended by
 metadata); items with neither are never returned. No scores are returned by the recipe.
@@ -137,7 +138,7 @@ class SimilarItemsModel(Recommender):
         super().__init__(n_items, popularity)
         self.behaviour, self.metadata = behaviour, metadata
         self.trained = (self.popularity > 0) | has_metadata
-        a = self.popularity / (self.popularity + COLD_INTERACTIONS)
+        a = 0.5 * self.popularity / (self.popularity + COLD_INTERACTIONS)
         self.similarity = _prune_rows((sp.diags(a) @ behaviour + sp.diags(1.0 - a) @ metadata).tocsr()
                                       .astype(np.float32), 200)
 
