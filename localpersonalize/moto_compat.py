@@ -210,6 +210,21 @@ def s3_keys(account_id: str, uri: str, recursive: bool = False) -> list[str]:
     return found
 
 
+def s3_prefix_keys(account_id: str, uri: str) -> list[str]:
+    """Every object key that starts with the key part of ``uri``, sorted: the S3 prefix semantics of batch
+    job inputs (``s3://b/folderName`` also matches ``s3://b/folderName_test/x``; a trailing ``/`` keeps
+    to that folder; guide L13880-L13885). Raises S3Error when the bucket is missing or nothing matches."""
+    bucket_name, key = split_s3_uri(uri)
+    try:
+        bucket = _s3(account_id).get_bucket(bucket_name)
+    except Exception:
+        raise S3Error(f"The S3 bucket {bucket_name} does not exist") from None
+    found = sorted(n for n in bucket.keys.keys() if n.startswith(key) and not n.endswith("/"))
+    if not found:
+        raise S3Error(f"No object found at {uri}")
+    return found
+
+
 def s3_read(account_id: str, bucket: str, key: str) -> bytes:
     """The bytes of one object in moto's S3 of ``account_id``. Raises S3Error when it is gone."""
     try:

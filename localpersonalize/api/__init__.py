@@ -24,6 +24,7 @@ def operation(name: str):
 
 
 from . import (  # noqa: E402,F401  (registration by import)
+    batch,
     campaigns,
     data_jobs,
     datasets,

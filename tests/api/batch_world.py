@@ -22,3 +22,47 @@ def open_world(build):
         mp.delenv("AWS_ENDPOINT_URL", raising=False)
         with mock_personalize():
             yield build()
+
+
+GENRE_WORDS = {"Comedy": "a wedding full of laughs with old friends",
+               "Drama": "a family torn apart by a courtroom trial",
+               "Horror": "a haunted house where a ghost walks at night"}
+
+
+def build_catalogue(recipes: tuple[str, ...]) -> dict:
+    """A custom dataset group with Items (TITLE, GENRE categorical, DESCRIPTION textual; 60 items in the
+    3 genres of runtime_world) and its Interactions (80 users who mostly stay in one genre: user u likes
+    genre u % 3), and one ACTIVE solution version per recipe name in ``recipes`` (world[name])."""
+    import boto3
+
+    from ..helpers import wait_for
+    from .runtime_world import GENRES, N_ITEMS, _import, _schema, genre_of, interactions
+
+    personalize = boto3.client("personalize")
+    boto3.client("s3").create_bucket(Bucket="bucket")
+    world = {"group": personalize.create_dataset_group(name="catalogue")["datasetGroupArn"]}
+    items = personalize.create_dataset(
+        name="catalogue-items", datasetGroupArn=world["group"], datasetType="Items",
+        schemaArn=_schema("Items", [{"name": "ITEM_ID", "type": "string"}, {"name": "TITLE", "type": "string"},
+                                    {"name": "GENRE", "type": "string", "categorical": True},
+                                    {"name": "DESCRIPTION", "type": "string", "textual": True}]))["datasetArn"]
+    _import(personalize, items, "catalogue-items", "ITEM_ID,TITLE,GENRE,DESCRIPTION",
+            [(f"i{i}", f"{genre_of(i)} Story {i}", genre_of(i), GENRE_WORDS[genre_of(i)]) for i in range(N_ITEMS)])
+    world["interactions"] = personalize.create_dataset(
+        name="catalogue-interactions", datasetGroupArn=world["group"], datasetType="Interactions",
+        schemaArn=_schema("Interactions", [{"name": "USER_ID", "type": "string"},
+                                           {"name": "ITEM_ID", "type": "string"},
+                                           {"name": "TIMESTAMP", "type": "long"},
+                                           {"name": "EVENT_TYPE", "type": "string"}]))["datasetArn"]
+    _import(personalize, world["interactions"], "catalogue-interactions", "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE",
+            interactions())
+    for recipe in recipes:
+        solution = personalize.create_solution(name=f"catalogue-{recipe}", datasetGroupArn=world["group"],
+                                               recipeArn=f"arn:aws:personalize:::recipe/{recipe}",
+                                               performAutoTraining=False)["solutionArn"]
+        version = personalize.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+        found = wait_for(lambda: personalize.describe_solution_version(solutionVersionArn=version), "solutionVersion")
+        assert found["status"] == "ACTIVE", found.get("failureReason")
+        world[recipe] = version
+    world["genres"] = GENRES
+    return world

@@ -1,0 +1,234 @@
+"""Batch inference jobs through boto3 (issue 7 §1; spec 30 §11; guide L13500-L14290): input shapes per
+recipe type, the output format, error lines, refusals and path errors, and the round trip: JSON Lines
+written to moto's S3, the job run, the ``.out`` file read back with get_object and compared with
+GetRecommendations / GetPersonalizedRanking for the same user and filter."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from ..helpers import wait_for
+from .runtime_world import N_USERS, genre_of, open_world
+
+ROLE = "arn:aws:iam::123456789012:role/r"
+
+
+@pytest.fixture(scope="module")
+def world():
+    arns, close = open_world()
+    personalize = boto3.client("personalize")
+    for name in ("up2", "up", "pr", "pop", "sims"):
+        arns[f"{name}-version"] = personalize.describe_campaign(campaignArn=arns[name])["campaign"]["solutionVersionArn"]
+    for name, expression in (("genre", "INCLUDE ItemID WHERE Items.GENRE IN ($GENRE)"),
+                             ("no-clicks", 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")')):
+        arns[f"filter-{name}"] = personalize.create_filter(name=f"batch-{name}", datasetGroupArn=arns["group"],
+                                                           filterExpression=expression)["filterArn"]
+    yield arns
+    close()
+
+
+@pytest.fixture
+def personalize(world):
+    return boto3.client("personalize")
+
+
+@pytest.fixture
+def rt(world):
+    return boto3.client("personalize-runtime")
+
+
+_jobs = iter(range(10_000))
+
+
+def put_lines(key, lines):
+    body = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n"
+    boto3.client("s3").put_object(Bucket="bucket", Key=key, Body=body.encode())
+
+
+def run_job(world, version, lines, expect="ACTIVE", key=None, **kw):
+    """Write ``lines`` to S3, run a job on ``version`` (a world key) and return the parsed output lines."""
+    n = next(_jobs)
+    key = key or f"batch-in/{n}/input.json"
+    put_lines(key, lines)
+    personalize = boto3.client("personalize")
+    arn = personalize.create_batch_inference_job(
+        jobName=f"job-{n}", solutionVersionArn=world[f"{version}-version"], roleArn=ROLE,
+        jobInput={"s3DataSource": {"path": f"s3://bucket/{key}"}},
+        jobOutput={"s3DataDestination": {"path": f"s3://bucket/batch-out/{n}/"}}, **kw)["batchInferenceJobArn"]
+    job = wait_for(lambda: personalize.describe_batch_inference_job(batchInferenceJobArn=arn), "batchInferenceJob")
+    assert job["status"] == expect, job.get("failureReason")
+    if expect != "ACTIVE":
+        return job
+    body = boto3.client("s3").get_object(Bucket="bucket", Key=f"batch-out/{n}/input.json.out")["Body"].read()
+    return [json.loads(line) for line in body.decode().splitlines()]
+
+
+def _code(call, **kw):
+    with pytest.raises(ClientError) as err:
+        call(**kw)
+    return err.value.response["Error"]["Code"], err.value.response["Error"]["Message"]
+
+
+def create(world, version="up2", input_path="s3://bucket/batch-in/", output_path="s3://bucket/elsewhere/", **kw):
+    return boto3.client("personalize").create_batch_inference_job(
+        jobName=f"refused-{next(_jobs)}", solutionVersionArn=world[f"{version}-version"], roleArn=ROLE,
+        jobInput={"s3DataSource": {"path": input_path}}, jobOutput={"s3DataDestination": {"path": output_path}},
+        **kw)
+
+
+# ---------------------------------------------------------------- the round trip (acceptance)
+
+@pytest.mark.parametrize("version", ["up2", "up", "pop"])
+def test_each_users_batch_recommendations_equal_get_recommendations(world, rt, version):
+    users = [f"u{u}" for u in range(N_USERS)] + ["never-seen"]
+    out = run_job(world, version, [{"userId": u} for u in users], numResults=10)
+    assert [line["input"] for line in out] == [{"userId": u} for u in users]
+    for line in out:
+        live = rt.get_recommendations(campaignArn=world[version], userId=line["input"]["userId"], numResults=10)
+        assert line["output"]["recommendedItems"] == [i["itemId"] for i in live["itemList"]]
+        assert len(live["itemList"]) == 10
+        if version == "pop":  # Popularity-Count gives no scores (guide's POPULAR_ITEMS example)
+            assert "scores" not in line["output"]
+        else:
+            assert line["output"]["scores"] == [i["score"] for i in live["itemList"]]
+
+
+def test_filter_values_per_line_give_what_get_recommendations_gives(world, rt):
+    lines = [{"userId": "u5", "filterValues": {"GENRE": '"Horror", "Comedy", "Drama"'}},
+             {"userId": "u3", "filterValues": {"GENRE": '"Horror", "Comedy"'}},
+             {"userId": "u34", "filterValues": {"GENRE": '"Drama"'}}]  # the guide's lines (L17285-L17311)
+    out = run_job(world, "up2", lines, filterArn=world["filter-genre"])
+    for line in out:
+        live = rt.get_recommendations(campaignArn=world["up2"], userId=line["input"]["userId"],
+                                      filterArn=world["filter-genre"], filterValues=line["input"]["filterValues"])
+        assert line["output"]["recommendedItems"] == [i["itemId"] for i in live["itemList"]]
+    assert {genre_of(int(i[1:])) for i in out[2]["output"]["recommendedItems"]} == {"Drama"}
+
+
+def test_a_user_dependent_filter_gives_what_get_recommendations_gives(world, rt):
+    out = run_job(world, "up2", [{"userId": f"u{u}"} for u in range(12)], filterArn=world["filter-no-clicks"])
+    for line in out:
+        live = rt.get_recommendations(campaignArn=world["up2"], userId=line["input"]["userId"],
+                                      filterArn=world["filter-no-clicks"])
+        assert line["output"]["recommendedItems"] == [i["itemId"] for i in live["itemList"]]
+
+
+def test_a_line_without_its_include_parameter_gets_an_error(world):
+    out = run_job(world, "up2", [{"userId": "u1"}, {"userId": "u2", "filterValues": {"GENRE": '"Drama"'}}],
+                  filterArn=world["filter-genre"])
+    assert "$GENRE" in out[0]["error"] and "output" not in out[0]
+    assert out[1]["output"]["recommendedItems"]
+
+
+def test_related_items_lines_take_an_item_id(world, rt):
+    out = run_job(world, "sims", [{"itemId": "i4"}, {"itemId": "i7"}, {"itemId": "unknown-item"}], numResults=5)
+    for line in out:
+        live = rt.get_recommendations(campaignArn=world["sims"], itemId=line["input"]["itemId"], numResults=5)
+        assert line["output"] == {"recommendedItems": [i["itemId"] for i in live["itemList"]]}
+
+
+def test_ranking_lines_rerank_their_item_list(world, rt):
+    lines = [{"userId": "u8", "itemList": ["i27", "i50", "i1", "nope"]}, {"userId": "u9", "itemList": ["i3"]}]
+    out = run_job(world, "pr", lines)
+    for line in out:
+        live = rt.get_personalized_ranking(campaignArn=world["pr"], userId=line["input"]["userId"],
+                                           inputList=line["input"]["itemList"])["personalizedRanking"]
+        assert line["output"] == {"recommendedItems": [i["itemId"] for i in live],
+                                  "scores": [i["score"] for i in live]}
+    assert out[0]["output"]["recommendedItems"][-1] == "nope"
+
+
+def test_num_results_defaults_to_25(world):
+    out = run_job(world, "up2", [{"userId": "u1"}])
+    assert len(out[0]["output"]["recommendedItems"]) == 25
+
+
+# ---------------------------------------------------------------- bad lines and inputs
+
+def test_a_line_that_cannot_be_answered_gets_an_error_and_the_others_go_on(world):
+    out = run_job(world, "up2", ['{"userId": "u1"}', "not json", '{"itemId": "i1"}', '{"userId": 5}',
+                                 '{"userId": "u2"}'])
+    assert [("error" in line) for line in out] == [False, True, True, True, False]
+    assert out[1] == {"input": "not json", "error": "The line is not a JSON object."}
+    assert "userId is required" in out[2]["error"]
+
+
+def test_every_file_under_a_prefix_is_read_and_gets_its_own_out_file(world, personalize):
+    put_lines("prefix-in/part1.json", [{"userId": "u1"}])
+    put_lines("prefix-in/part2.json", [{"userId": "u2"}, {"userId": "u3"}])
+    put_lines("prefix-in_test/part3.json", [{"userId": "u4"}])  # prefix semantics (guide L13880)
+    arn = personalize.create_batch_inference_job(
+        jobName="prefixed", solutionVersionArn=world["up2-version"], roleArn=ROLE,
+        jobInput={"s3DataSource": {"path": "s3://bucket/prefix-in"}},
+        jobOutput={"s3DataDestination": {"path": "s3://bucket/prefix-out/"}})["batchInferenceJobArn"]
+    job = wait_for(lambda: personalize.describe_batch_inference_job(batchInferenceJobArn=arn), "batchInferenceJob")
+    assert job["status"] == "ACTIVE"
+    keys = sorted(o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket="bucket", Prefix="prefix-out/")["Contents"])
+    assert keys == ["prefix-out/part1.json.out", "prefix-out/part2.json.out", "prefix-out/part3.json.out"]
+
+
+def test_input_and_output_paths_are_checked(world):
+    put_lines("batch-in/x.json", [{"userId": "u1"}])
+    assert _code(create, world=world, input_path="s3://bucket/batch-in/", output_path="s3://bucket/batch-in/")[0] == \
+        "InvalidInputException"
+    code, message = _code(create, world=world, input_path="https://example.com/in.json")
+    assert code == "InvalidInputException" and "input path" in message
+    code, message = _code(create, world=world, input_path="s3://bucket/nothing-here/")
+    assert code == "InvalidInputException" and "input path" in message
+    assert _code(create, world=world, input_path="s3://no-such-bucket/in.json")[0] == "InvalidInputException"
+
+
+def test_a_missing_output_bucket_fails_the_job(world, personalize):
+    put_lines("batch-in/y.json", [{"userId": "u1"}])
+    arn = create(world, input_path="s3://bucket/batch-in/y.json",
+                 output_path="s3://no-such-bucket/out/")["batchInferenceJobArn"]
+    job = wait_for(lambda: personalize.describe_batch_inference_job(batchInferenceJobArn=arn), "batchInferenceJob")
+    assert job["status"] == "CREATE FAILED" and "no-such-bucket" in job["failureReason"]
+
+
+# ---------------------------------------------------------------- refusals and the resource
+
+def test_item_exploration_config_is_for_user_personalization_only(world, personalize):
+    put_lines("batch-in/z.json", [{"userId": "u1"}])
+    config = {"itemExplorationConfig": {"explorationWeight": "0.3", "explorationItemAgeCutOff": "30"}}
+    arn = create(world, "up", input_path="s3://bucket/batch-in/z.json", batchInferenceJobConfig=config)[
+        "batchInferenceJobArn"]
+    job = wait_for(lambda: personalize.describe_batch_inference_job(batchInferenceJobArn=arn), "batchInferenceJob")
+    assert job["batchInferenceJobConfig"] == config and job["status"] == "ACTIVE"
+    assert _code(create, world=world, version="pop", input_path="s3://bucket/batch-in/z.json",
+                 batchInferenceJobConfig=config)[0] == "InvalidInputException"
+
+
+def test_a_filter_of_another_dataset_group_is_refused(world, personalize):
+    other = personalize.create_filter(name="batch-vod", datasetGroupArn=world["vod"],
+                                      filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("Watch")')
+    code, _ = _code(create, world=world, input_path="s3://bucket/batch-in/z.json", filterArn=other["filterArn"])
+    assert code == "InvalidInputException"
+
+
+def test_describe_and_list_show_the_job_with_the_service_statuses(world, personalize):
+    put_lines("batch-in/list.json", [{"userId": "u1"}])
+    arn = create(world, "up", input_path="s3://bucket/batch-in/list.json", numResults=7,
+                 tags=[{"tagKey": "team", "tagValue": "crm"}])["batchInferenceJobArn"]
+    job = wait_for(lambda: personalize.describe_batch_inference_job(batchInferenceJobArn=arn), "batchInferenceJob")
+    assert job["batchInferenceJobArn"].split(":")[-1].startswith("batch-inference-job/refused-")
+    assert (job["numResults"], job["batchInferenceJobMode"], job["solutionVersionArn"]) == (
+        7, "BATCH_INFERENCE", world["up-version"])
+    listed = personalize.list_batch_inference_jobs(solutionVersionArn=world["up-version"])["batchInferenceJobs"]
+    assert arn in [j["batchInferenceJobArn"] for j in listed]
+    assert personalize.list_tags_for_resource(resourceArn=arn)["tags"] == [{"tagKey": "team", "tagValue": "crm"}]
+
+
+def test_statuses_walk_pending_in_progress_active(world, personalize):
+    from localpersonalize.control import clock
+
+    clock.set_pacing("stepped")
+    put_lines("batch-in/steps.json", [{"userId": "u1"}])
+    arn = create(world, input_path="s3://bucket/batch-in/steps.json")["batchInferenceJobArn"]
+    seen = [personalize.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"]["status"]
+            for _ in range(3)]
+    assert seen == ["PENDING", "IN PROGRESS", "ACTIVE"]
