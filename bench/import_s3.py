@@ -82,7 +82,11 @@ def run_ours(path: str, n: int) -> dict:
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
     import boto3
     from localpersonalize import mock_personalize
+    from localpersonalize.data import csv_import
     from localpersonalize.moto_compat import store_for
+
+    if os.environ.get("LP_BLOCK_MIB"):
+        csv_import.BLOCK_BYTES = int(float(os.environ["LP_BLOCK_MIB"]) * 2**20)
 
     with mock_personalize():
         s3, p = boto3.client("s3"), boto3.client("personalize")

@@ -1,31 +1,43 @@
 """Bulk-import CSV parsing: bytes + schema in, typed numpy columns out.
 
 Spec: ``shared/spec/10-data-and-schemas.md`` §6 (CSV rules, guide L5882-L6016)
-and §2/§4 (limits). The caller reads the S3 object and hands over its bytes.
+and §2/§4 (limits). The caller streams the S3 object and hands over its chunks.
 
-Two splitters feed one set of per-type converters:
+One path, built on pyarrow:
 
-* a vectorised numpy splitter for the common case (no quotes, no backslashes,
-  every line with the header's number of fields) — this is what makes a
-  1M-row interactions file parse in well under a second;
-* the :mod:`csv` module for everything else (quoted fields with commas or
-  newlines, ``\\``-escapes in textual fields, blank lines).
+1. :func:`_row_blocks` re-cuts the stream into blocks of about
+   :data:`BLOCK_BYTES` that end at a row boundary (quote-aware), drops blank
+   lines and records where rows span several lines (:class:`LineMap`), so every
+   row keeps its 1-based line number without the file being held whole;
+2. pyarrow's CSV reader splits each block into binary columns
+   (:func:`_read_block`: quotes, ``""`` and ``\\`` escapes, newlines in values);
+3. one converter per Avro type checks every rule on the Arrow arrays with
+   ``pyarrow.compute`` and numpy (:data:`_CONVERTERS`). Rules about string
+   values (UTF-8, blanks, length limits, booleans) are checked on the distinct
+   values of a block (``dictionary_encode``), never row by row in Python;
+   columns of canonical decimal IDs take a sort-free integer path.
 
-Both produce, per column, an array of raw ``bytes`` values with surrounding
-blanks stripped; the converters (one per Avro type) apply every rule and report
-the first offending row by its 1-based line number in the file.
+Blocks are read and converted on two threads, at most two ahead, and collected
+in file order, so the first failing block reports the first offending row.
+Streamed records (:func:`table_from_records`) go through the same converters.
+Python's :mod:`csv` module only serves to locate the offending row when pyarrow
+refuses a block's structure (a row with the wrong number of fields).
 """
 from __future__ import annotations
 
 import csv
 import io
 import math
+import re
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field as dc_field
 from typing import Callable, Iterable, Mapping
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from .schemas import ID_FIELDS, TIMESTAMP_FIELDS, Field, Schema, canonical_dataset_type
 
@@ -36,6 +48,7 @@ __all__ = [
     "parse_csv",
     "table_from_records",
     "check_min_interactions",
+    "LineMap",
     "MIN_INTERACTIONS",
     "MAX_ID_LENGTH",
     "MAX_CATEGORICAL_LENGTH",
@@ -58,8 +71,10 @@ MAX_TEXTUAL_LENGTH = 20_000
 MAX_EPOCH_SECONDS = 4_102_444_800
 
 _INT32 = (-(2**31), 2**31 - 1)
-_TRUE = frozenset({b"true", b"1"})
-_FALSE = frozenset({b"false", b"0"})
+_TRUE = frozenset({"true", "1"})
+_FALSE = frozenset({"false", "0"})
+#: Blanks stripped around header names and values (spec §6 rule 12).
+_BLANKS = " \t"
 
 csv.field_size_limit(max(csv.field_size_limit(), 64 * 2**20))
 
@@ -111,8 +126,8 @@ class Table:
     all-null): ``int64[n]`` for int/long (epoch seconds for timestamp fields),
     ``float64[n]`` for float/double (NaN for null), ``bool[n]`` for boolean,
     :class:`StringColumn` for string; ``nulls``: ``bool[n]`` (True = null) for
-    every nullable field; ``n_rows``; ``lines``: int64[n] 1-based source line of
-    each row (``None`` when row ``i`` is on line ``i + 2``); ``dataset_type``:
+    every nullable field; ``n_rows``; ``lines``: the file's :class:`LineMap`
+    (``None`` when row ``i`` is on line ``i + 2``); ``dataset_type``:
     canonical dataset type.
     """
 
@@ -121,12 +136,12 @@ class Table:
     n_rows: int
     schema: Schema
     dataset_type: str | None = None
-    lines: np.ndarray | None = None
+    lines: "LineMap | None" = None
     warnings: list = dc_field(default_factory=list)
 
     def line_of(self, row: int) -> int:
         """1-based line in the source file of row ``row`` (0-based)."""
-        return int(self.lines[row]) if self.lines is not None else row + 2
+        return self.lines.line_of(row) if self.lines is not None else row + 2
 
     def strings(self, name: str) -> np.ndarray:
         """Column ``name`` as object[n] of ``str``/``None`` (string fields only)."""
@@ -134,236 +149,441 @@ class Table:
 
 
 # --------------------------------------------------------------------------
-# Splitting: both splitters produce _RawColumn (offsets into one byte buffer)
-# --------------------------------------------------------------------------
-
-_PAD = 8  # zero bytes after every buffer, so gathers a few bytes past the end stay in bounds
-
-
-@dataclass
-class _RawColumn:
-    """Values of one column as ``src[s[r]:e[r]]`` (blanks already trimmed; empty = null)."""
-
-    src: bytes
-    buf: np.ndarray  # uint8 view of src + _PAD zero bytes
-    s: np.ndarray  # int64[n]
-    e: np.ndarray  # int64[n]
-
-    @classmethod
-    def from_values(cls, values: list) -> "_RawColumn":
-        src = b"".join(values)
-        lens = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-        e = np.cumsum(lens)
-        return cls(src, np.frombuffer(src + bytes(_PAD), np.uint8), e - lens, e)
-
-    def __len__(self) -> int:
-        return len(self.s)
-
-    def value(self, r: int) -> bytes:
-        return self.src[self.s[r]:self.e[r]]
-
-    def fixed(self) -> np.ndarray:
-        """Values as a fixed-width ``S`` array (left-aligned, NUL-padded)."""
-        n = len(self.s)
-        lens = self.e - self.s
-        w = int(lens.max()) if n else 0
-        if w == 0:
-            return np.zeros(n, "S1")
-        out = np.empty((n, w), dtype=np.uint8)
-        last = len(self.buf) - 1
-        for k in range(w):
-            out[:, k] = np.where(lens > k, self.buf[np.minimum(self.s + k, last)], 0)
-        return out.view(f"S{w}").reshape(n)
-
-
-@dataclass
-class _Raw:
-    """Split input: one :class:`_RawColumn` per header column, and row → line mapping."""
-
-    columns: list
-    n_rows: int
-    lines: np.ndarray | None  # 1-based line per row; None => row i is on line first_line + i
-    where: Callable[[int], str]
-
-
-def _line_label(lines, first_line):
-    if lines is None:
-        return lambda r: f"line {first_line + r}"
-    return lambda r: f"line {int(lines[r])}"
-
-
-def _split_fast(body: bytes, ncol: int, first_line: int) -> _Raw | None:
-    """Vectorised split of an unquoted body; ``None`` when the structure is irregular."""
-    if not body:
-        return _Raw([_RawColumn.from_values([]) for _ in range(ncol)], 0, None, _line_label(None, first_line))
-    if b"\n\n" in body or b"\r" in body or b"\x00" in body:
-        return None
-    buf = np.frombuffer(body + bytes(_PAD), dtype=np.uint8)
-    core = buf[:len(body)]
-    seps = np.flatnonzero((core == 44) | (core == 10))
-    if len(seps) % ncol:
-        return None
-    seps = seps.reshape(-1, ncol)
-    if not (buf[seps[:, -1]] == 10).all() or not (buf[seps[:, :-1]] == 44).all():
-        return None
-    n = len(seps)
-    starts = np.empty_like(seps)
-    flat_s = starts.reshape(-1)
-    flat_s[0] = 0
-    flat_s[1:] = seps.reshape(-1)[:-1] + 1
-    ends = seps
-    if b" " in body or b"\t" in body:  # trim blanks around values (spec §6 rule 12)
-        ends = ends.copy()
-        while True:
-            m = (starts < ends) & ((buf[starts] == 32) | (buf[starts] == 9))
-            if not m.any():
-                break
-            starts[m] += 1
-        while True:
-            m = (starts < ends) & ((buf[ends - 1] == 32) | (buf[ends - 1] == 9))
-            if not m.any():
-                break
-            ends[m] -= 1
-    cols = [_RawColumn(body, buf, np.ascontiguousarray(starts[:, j]), np.ascontiguousarray(ends[:, j]))
-            for j in range(ncol)]
-    return _Raw(cols, n, None, _line_label(None, first_line))
-
-
-def _split_csv(body: bytes, ncol: int, first_line: int) -> _Raw:
-    """Split with the csv module (quotes, embedded commas/newlines, ``\\`` escapes)."""
-    text = _decode(body, first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), escapechar="\\", skipinitialspace=True)
-    cols: list[list] = [[] for _ in range(ncol)]
-    lines: list[int] = []
-    prev = 0
-    try:
-        for row in reader:
-            line = first_line + prev
-            prev = reader.line_num
-            if not row or (len(row) == 1 and not row[0].strip() and ncol > 1):
-                continue  # blank line
-            if len(row) != ncol:
-                raise ImportFailure(
-                    f"Malformed CSV: line {line} has {len(row)} fields but the header has {ncol}"
-                )
-            for c, v in zip(cols, row):
-                c.append(v.strip().encode("utf-8"))
-            lines.append(line)
-    except csv.Error as e:
-        raise ImportFailure(f"Malformed CSV at line {first_line + prev}: {e}") from None
-    la = np.asarray(lines, dtype=np.int64)
-    return _Raw([_RawColumn.from_values(c) for c in cols], len(lines), la, _line_label(la, first_line))
-
-
-def _decode(data: bytes, first_line: int) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = first_line + data.count(b"\n", 0, e.start)
-        raise ImportFailure(f"File is not UTF-8 encoded: invalid byte at line {line}") from None
-
-
-# --------------------------------------------------------------------------
-# Converters: raw column -> typed column (one place per rule)
+# Rows and lines: the stream re-cut into row-aligned blocks
 # --------------------------------------------------------------------------
 
 
-def _fail_first(mask: np.ndarray, raw: _RawColumn, where, message: str) -> None:
-    """Raise ImportFailure(message) for the first row where ``mask`` is set."""
-    if mask.any():
-        r = int(np.argmax(mask))
-        v = raw.value(r).decode("utf-8", "replace")
-        raise ImportFailure(message.format(value=v[:80], where=where(r)))
+class LineMap:
+    """Row → 1-based line in the source file.
 
-
-def _parse_digits(raw: _RawColumn, allow_sign: bool) -> tuple[np.ndarray, np.ndarray] | None:
-    """Vectorised decimal parse: (int64 values, bad-row mask), or None beyond 18 digits.
-
-    Right-aligns each value and applies Horner's rule one digit position at a
-    time, straight from the byte buffer. Null rows parse as 0.
+    Row ``r`` (0-based, header excluded) sits on line ``r + 2`` plus the extra
+    lines before it: blank lines, and the continuation lines of earlier rows
+    whose quoted (or ``\\``-escaped) values hold newlines. Extra lines are
+    recorded as they are met (:meth:`add`), in file order.
     """
-    buf, s, e = raw.buf, raw.s, raw.e
-    n = len(s)
-    first = buf[s] if n else np.zeros(0, np.uint8)
-    nonempty = e > s
-    signed = (((first == 45) | (first == 43)) & nonempty) if allow_sign else np.zeros(n, bool)
-    ds = s + signed
-    dl = e - ds
-    w = int(dl.max()) if n else 0
-    if w > 18:
-        return None
-    bad = signed & (dl == 0)
-    out = np.zeros(n, dtype=np.int64 if w > 9 else np.int32)
-    uniform = n and int(dl.min()) == w
-    for k in range(w):
-        pos = e - (w - k)
-        if uniform:
-            d = buf[pos] - np.uint8(48)
+
+    def __init__(self):
+        self._parts: list = []  # int64 arrays: each entry is one extra line before that row
+        self._rows: np.ndarray | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self._parts)
+
+    def add(self, rows: np.ndarray) -> None:
+        """Record one extra line before each row of ``rows`` (int64, non-decreasing, after all earlier)."""
+        if len(rows):
+            self._parts.append(np.asarray(rows, np.int64))
+            self._rows = None
+
+    def line_of(self, row: int) -> int:
+        """1-based line of row ``row`` (0-based)."""
+        if self._rows is None:
+            self._rows = np.concatenate(self._parts) if self._parts else np.zeros(0, np.int64)
+        return int(row) + 2 + int(np.searchsorted(self._rows, row, side="right"))
+
+
+#: A quoted field (at a field start, blanks before the quote allowed; ``""`` and ``\\x`` inside) or an
+#: escape outside quotes. A run of plain characters is taken whole by a lookahead and a backreference
+#: (an atomic group that Python 3.10 can spell), so the scan stays linear. A quote still open at the
+#: end of the buffer matches up to the end (``\Z``).
+_TOKEN = re.compile(rb'(?<![^,\r\n])([ \t]*)"(?:(?=([^"\\]+))\2|\\.|"")*(?:"|\Z)|\\.', re.S)
+#: A line of blanks only (``^`` after any newline; the caller keeps those that start a row).
+_BLANK_LINE = re.compile(rb"^[ \t\r]*\n", re.M)
+#: Byte pairs whose presence sends a chunk through :func:`_split_rows`: a blank line may start there.
+_BLANK_STARTS = (b"\n\n", b"\n\r", b"\n ", b"\n\t")
+
+
+def _split_rows(buf: bytes, final: bool) -> tuple[bytes, int, np.ndarray, bytes, bool]:
+    """Cut ``buf`` (which starts at a row start) after its last complete row, quote-aware.
+
+    Returns ``(rows, n_rows, extra, rest, open_quote)``: the complete rows with blank lines and blanks
+    before opening quotes removed, their number, the extra lines as a sorted int64 array of row numbers
+    relative to ``buf``'s first row (see :class:`LineMap`), the bytes left for the next call, and
+    whether the last row has a quote still open at the end of the file. With ``final`` everything is
+    taken (a last line without newline gets one).
+    """
+    if final and buf and not buf.endswith(b"\n"):
+        buf += b"\n"
+    starts, ends, leads = [], [], []
+    if b'"' in buf or b"\\" in buf:
+        for m in _TOKEN.finditer(buf):
+            starts.append(m.start())
+            ends.append(m.end())
+            leads.append(0 if m.start(1) < 0 else m.end(1) - m.start(1))
+    nl = np.flatnonzero(np.frombuffer(buf, np.uint8) == 10)
+    inside = np.zeros(len(nl), bool)
+    if starts:
+        st, en = np.asarray(starts), np.asarray(ends)
+        k = np.searchsorted(st, nl, side="right") - 1
+        inside = (k >= 0) & (nl < en[np.maximum(k, 0)])
+    outside = nl[~inside]
+    limit = len(buf)
+    if not final and ends and ends[-1] == len(buf):  # a token may go on in the next chunk
+        limit = starts[-1]
+    j = int(np.searchsorted(outside, limit))
+    unterminated = final and ends and ends[-1] == len(buf) and (not len(outside) or outside[-1] < starts[-1])
+    if unterminated:  # a quote left open at the end of the file: one last (malformed) row for pyarrow
+        outside = np.append(outside, len(buf) - 1)
+        j += 1
+    if j == 0:
+        return b"", 0, np.zeros(0, np.int64), buf, False
+    cut = int(outside[j - 1]) + 1
+    outside = outside[:j]
+    cont = nl[inside & (nl < cut)]
+    # blank lines: start a row (buffer start or just after a row-ending newline) and end at one
+    blank_starts, blank_ends = [], []
+    if any(p in buf for p in _BLANK_STARTS) or buf.startswith((b"\n", b"\r", b" ", b"\t")):
+        for m in _BLANK_LINE.finditer(buf, 0, cut):
+            blank_starts.append(m.start())
+            blank_ends.append(m.end())
+    if blank_starts:
+        bs, be = np.asarray(blank_starts), np.asarray(blank_ends)
+        keep = np.isin(be - 1, outside) & ((bs == 0) | np.isin(bs - 1, outside))
+        bs, be = bs[keep], be[keep]
+    else:
+        bs = be = np.zeros(0, np.int64)
+    row_ends = np.setdiff1d(outside, be - 1, assume_unique=True)
+    extra = np.sort(np.concatenate([np.searchsorted(row_ends, bs), np.searchsorted(row_ends, cont) + 1]))
+    # bytes to drop: blank lines, and blanks before an opening quote (the csv module's skipinitialspace)
+    drops = [(s, s + n) for s, n in zip(starts, leads) if n and s < cut]
+    drops += list(zip(bs.tolist(), be.tolist()))
+    if drops:
+        drops.sort()
+        pieces, pos = [], 0
+        for a, b in drops:
+            pieces.append(buf[pos:a])
+            pos = b
+        pieces.append(buf[pos:cut])
+        rows = b"".join(pieces)
+    else:
+        rows = buf[:cut]
+    return rows, len(row_ends), extra.astype(np.int64), buf[cut:], bool(unterminated)
+
+
+@dataclass
+class _Block:
+    """Complete rows of the file (no header). ``classified``: cut by :func:`_split_rows` (blank lines
+    dropped, ``n_rows`` and the ``extra`` lines known, relative to the block's first row); otherwise a
+    plain run of lines without quotes or escapes, whose rows pyarrow counts."""
+
+    data: bytes
+    classified: bool = False
+    n_rows: int = 0
+    extra: np.ndarray = dc_field(default_factory=lambda: np.zeros(0, np.int64))
+    open_quote: bool = False
+
+
+def _row_blocks(chunks: Iterable[bytes], size: int):
+    """Yield :class:`_Block` s of about ``size`` bytes from the body's byte chunks (after the header).
+
+    Chunks without quotes or escapes (the usual case) are only cut at their last newline, with one
+    ``memchr`` per special byte; the others go through :func:`_split_rows`.
+    """
+    parts: list = []
+    nbytes = 0
+    classified = False
+    n_rows, extra = 0, []
+    carry = b""  # the partial last line (or, after a chunk with quotes, the unfinished rows)
+    open_quote = False
+
+    def flush():
+        nonlocal parts, nbytes, n_rows, extra
+        block = _Block(b"".join(parts), classified, n_rows,
+                       np.concatenate(extra) if extra else np.zeros(0, np.int64), open_quote)
+        parts, nbytes, n_rows, extra = [], 0, 0, []
+        return block
+
+    def add_classified(data, n, more):
+        nonlocal nbytes, n_rows
+        if n:
+            parts.append(data)
+            nbytes += len(data)
+            extra.append(more + n_rows)
+            n_rows += n
+
+    for chunk in chunks:
+        if not chunk:
+            continue
+        chunk = bytes(chunk)
+        quoted = b'"' in chunk or b"\\" in chunk or b'"' in carry or b"\\" in carry
+        if parts and quoted != classified:
+            yield flush()
+        classified = quoted
+        if quoted:
+            data, n, more, carry, _ = _split_rows(carry + chunk, final=False)
+            add_classified(data, n, more)
         else:
-            d = np.where(pos >= ds, buf[np.maximum(pos, 0)], np.uint8(48)) - np.uint8(48)
-        bad |= d > 9  # uint8 wrap-around catches bytes below '0' too
-        out = out * 10 + d
-    if signed.any():
-        out = np.where(first == 45, -out, out)
-    return out.astype(np.int64, copy=False), bad
+            view, start = memoryview(chunk), 0
+            while True:  # cut at the last newline before each block boundary
+                want = start + max(size - nbytes - len(carry), 1)
+                if want >= len(chunk):  # the rest of the chunk fits in the block
+                    cut = chunk.rfind(b"\n", start) + 1
+                else:
+                    cut = chunk.rfind(b"\n", start, want) + 1 or chunk.find(b"\n", want) + 1
+                if cut <= start:
+                    break
+                parts.extend((carry, view[start:cut]))
+                nbytes += len(carry) + cut - start
+                carry, start = b"", cut
+                if want >= len(chunk):
+                    break
+                yield flush()
+            carry += chunk[start:]
+            continue
+        if nbytes >= size:
+            yield flush()
+    if carry:
+        quoted = b'"' in carry or b"\\" in carry
+        if parts and quoted != classified:
+            yield flush()
+        classified = quoted
+        if quoted:
+            data, n, more, _, open_quote = _split_rows(carry, final=True)
+            add_classified(data, n, more)
+        else:
+            parts.append(carry if carry.endswith(b"\n") else carry + b"\n")
+    if parts:
+        yield flush()
 
 
-def _convert_int(raw: _RawColumn, f: Field, null, where) -> np.ndarray:
+# --------------------------------------------------------------------------
+# Blocks → binary Arrow columns
+# --------------------------------------------------------------------------
+
+#: Memory pool of every pyarrow call here: the system allocator hands freed blocks back to the OS, where
+#: pyarrow's default (mimalloc) keeps them, so a parse's temporaries do not stay in the process's memory.
+_MEM = pa.system_memory_pool()
+#: pyarrow parse options: unquoted blocks, and blocks with quotes or escapes (newlines in values).
+_PARSE = {quoted: pacsv.ParseOptions(delimiter=",", quote_char='"', double_quote=True, escape_char="\\",
+                                     newlines_in_values=quoted, ignore_empty_lines=True)
+          for quoted in (False, True)}
+
+
+class _RowFailure(Exception):
+    """A rule broken at row ``row`` (0-based) of a block or batch of records. ``message`` has ``{where}``
+    left for the caller, who knows the row's line (:class:`LineMap`) or record number; ``extra``: the
+    block's extra lines, relative to its first row."""
+
+    def __init__(self, row: int, message: str):
+        super().__init__(message)
+        self.row, self.message = row, message
+        self.extra = np.zeros(0, np.int64)
+
+    def reason(self, where: str) -> str:
+        return self.message.replace("{where}", where)
+
+
+def _read_csv(data: bytes, names: list, quoted: bool) -> pa.Table:
+    """pyarrow's CSV reader on one block: every column binary, empty cells null."""
+    return pacsv.read_csv(
+        pa.py_buffer(data),
+        read_options=pacsv.ReadOptions(column_names=names, use_threads=False,
+                                       block_size=max(len(data) + 1, 1 << 16)),
+        parse_options=_PARSE[quoted],
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.binary() for name in names}, null_values=[""],
+            strings_can_be_null=True, quoted_strings_can_be_null=True, check_utf8=False),
+        memory_pool=_MEM,
+    )
+
+
+def _read_block(block: _Block, names: list) -> tuple[dict, _Block]:
+    """Split one block into ``{column name: pa.BinaryArray}``; returns it with the block, classified.
+
+    A plain block is read as is; when pyarrow refuses it (a line of blanks) or skipped empty lines (its
+    row count is not its newline count), it is classified by :func:`_split_rows` and read again. Raises
+    :class:`_RowFailure` for the first row with the wrong number of fields.
+    """
+    table = None
+    if not block.classified:
+        try:
+            table = _read_csv(block.data, names, False)
+        except pa.ArrowInvalid:
+            pass
+        if table is not None and table.num_rows != np.count_nonzero(np.frombuffer(block.data, np.uint8) == 10):
+            table = None
+        if table is None:
+            data, n, extra, _, open_quote = _split_rows(block.data, final=True)
+            block = _Block(data, True, n, extra, open_quote)
+    if table is None:
+        try:
+            table = _read_csv(block.data, names, True)
+        except pa.ArrowInvalid as exc:
+            failure = _malformed(block.data, len(names), exc)
+            failure.extra = block.extra
+            raise failure from None
+    if block.open_quote:  # pyarrow takes a quote left open at the end of the file as closed there
+        failure = _RowFailure(block.n_rows - 1, "Malformed CSV at {where}: a quoted value is not closed "
+                                                "before the end of the file")
+        failure.extra = block.extra
+        raise failure
+    if not block.classified or table.num_rows != block.n_rows:
+        block = _Block(block.data, True, table.num_rows, block.extra)
+    return {name: table.column(name).combine_chunks(memory_pool=_MEM) for name in names}, block
+
+
+def _malformed(data: bytes, ncol: int, exc: Exception) -> _RowFailure:
+    """The failure for a block pyarrow could not split: the first row with the wrong number of fields
+    (located with the csv module), else pyarrow's own words."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8", "replace"), newline=""), escapechar="\\")
+    r = 0
+    try:
+        for r, row in enumerate(reader):
+            if len(row) != ncol:
+                return _RowFailure(r, f"Malformed CSV: {{where}} has {len(row)} fields but the header has {ncol}")
+    except csv.Error as e:
+        return _RowFailure(r, f"Malformed CSV at {{where}}: {e}")
+    return _RowFailure(0, f"Malformed CSV in the rows from {{where}}: {exc}")
+
+
+# --------------------------------------------------------------------------
+# Converters: binary Arrow column -> typed piece (one place per rule)
+# --------------------------------------------------------------------------
+
+
+# Arrow <-> numpy through buffers: ``to_numpy``, ``pa.array`` and Python scalars make pyarrow import pandas
+# (0.2 s) when it is installed.
+
+def _values(a: pa.Array, dtype) -> np.ndarray:
+    """Values of a primitive (fixed-width) Arrow array as a read-only numpy view; null slots unspecified."""
+    if len(a) == 0:
+        return np.zeros(0, dtype)
+    return np.frombuffer(a.buffers()[1], dtype, count=len(a), offset=a.offset * np.dtype(dtype).itemsize)
+
+
+def _bits(buf: pa.Buffer, offset: int, n: int) -> np.ndarray:
+    return np.unpackbits(np.frombuffer(buf, np.uint8), count=offset + n, bitorder="little")[offset:].view(bool)
+
+
+def _null_mask(a: pa.Array) -> np.ndarray:
+    """bool[n], True where ``a`` is null."""
+    if a.null_count == 0:
+        return np.zeros(len(a), bool)
+    return ~_bits(a.buffers()[0], a.offset, len(a))
+
+
+def _filled(a: pa.Array, dtype, fill) -> np.ndarray:
+    """Values of a primitive Arrow array as numpy, ``fill`` where null."""
+    out = _values(a, dtype)
+    return np.where(_null_mask(a), fill, out).astype(dtype, copy=False) if a.null_count else out
+
+
+def _arrow(a: np.ndarray) -> pa.Array:
+    """Zero-copy Arrow view of a numpy array: int32/int64 values, or a bool mask (packed to bits)."""
+    if a.dtype == bool:
+        return pa.Array.from_buffers(pa.bool_(), len(a), [None, pa.py_buffer(np.packbits(a, bitorder="little"))])
+    a = np.ascontiguousarray(a)
+    return pa.Array.from_buffers(pa.from_numpy_dtype(a.dtype), len(a), [None, pa.py_buffer(a)])
+
+
+def _binary_array(values: list) -> pa.Array:
+    """A ``pa.binary()`` array of ``bytes`` values, empty ones null."""
+    lens = np.fromiter(map(len, values), np.int64, count=len(values))
+    offsets = np.zeros(len(values) + 1, np.int32)
+    np.cumsum(lens, out=offsets[1:])
+    validity = pa.py_buffer(np.packbits(lens > 0, bitorder="little"))
+    return pa.Array.from_buffers(pa.binary(), len(values),
+                                 [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(values))])
+
+
+_NULL_STRING = pa.nulls(1, pa.string())[0]
+_NULL_INT32 = pa.nulls(1, pa.int32())[0]
+
+
+def _text(a: pa.Array, r: int) -> str:
+    v = a[r].as_py()
+    return "" if v is None else (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v))
+
+
+def _fail(a: pa.Array, r: int, message: str):
+    """Raise :class:`_RowFailure` for row ``r`` of column ``a`` (``{value}`` filled in, ``{where}`` left)."""
+    raise _RowFailure(r, message.replace("{value}", _text(a, r)[:80]))
+
+
+def _fail_first(mask: np.ndarray, a: pa.Array, message: str) -> None:
+    """Raise :class:`_RowFailure` (message) for the first row where ``mask`` is set."""
+    if mask.any():
+        _fail(a, int(np.argmax(mask)), message)
+
+
+def _first_failing(a: pa.Array, fn) -> int:
+    """Index of the first element of ``a`` on which ``fn`` (an Arrow cast) fails; ``fn(a)`` must fail.
+
+    Bisects on slices, so the work is linear in ``len(a)`` and no element goes through Python.
+    """
+    lo, hi = 0, len(a)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            fn(a.slice(lo, mid - lo))
+            lo = mid
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            hi = mid
+    return lo
+
+
+def _as_utf8(a: pa.Array, on_bad) -> pa.Array:
+    """``a`` cast to ``string`` (UTF-8 checked); ``on_bad(i)`` is called for the first invalid element."""
+    try:
+        return a.cast(pa.string(), memory_pool=_MEM)
+    except pa.ArrowInvalid:
+        on_bad(_first_failing(a, lambda x: x.cast(pa.string(), memory_pool=_MEM)))
+        raise  # on_bad raises
+
+
+def _numeric(a: pa.Array, target: pa.DataType, bad_msg: str) -> pa.Array:
+    """Cast a binary column to ``target``; blanks around values and a leading ``+`` are allowed and a
+    blank cell is null (spec §6 rules 4 and 12). Raises ImportFailure(bad_msg) for the first bad row."""
+    try:
+        return pc.cast(a, target, memory_pool=_MEM)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    s = _as_utf8(a, lambda r: _fail(a, r, bad_msg))
+    s = pc.utf8_trim(s, _BLANKS, memory_pool=_MEM)
+    s = pc.replace_substring_regex(s, r"^\+([0-9.])", r"\1", memory_pool=_MEM)
+    s = pc.if_else(_arrow(_values(pc.utf8_length(s, memory_pool=_MEM), np.int32) == 0), _NULL_STRING, s, memory_pool=_MEM)
+    try:
+        return pc.cast(s, target, memory_pool=_MEM)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        _fail(a, _first_failing(s, lambda x: pc.cast(x, target, memory_pool=_MEM)), bad_msg)
+
+
+def _convert_int(a: pa.Array, f: Field) -> tuple[np.ndarray, np.ndarray]:
     """int/long → int64 (spec §6 rule 4); timestamp fields must be epoch seconds (rule 5)."""
     kind = "an integer (long)" if f.type == "long" else "an integer (int)"
-    bad_msg = f"Column {f.name}: value '{{value}}' at {{where}} is not {kind}"
-    parsed = _parse_digits(raw, allow_sign=True)
-    if parsed is None:  # beyond 18 digits: rare, per element
-        out = np.zeros(len(raw), dtype=np.int64)
-        for r in np.flatnonzero(~null):
-            try:
-                out[r] = int(raw.value(r))
-            except (ValueError, OverflowError):
-                _fail_first(np.arange(len(raw)) == r, raw, where, bad_msg)
-    else:
-        out, bad = parsed
-        _fail_first(bad & ~null, raw, where, bad_msg)
-    out[null] = 0
+    v = _numeric(a, pa.int64(), f"Column {f.name}: value '{{value}}' at {{where}} is not {kind}")
+    null = _null_mask(v)
+    out = _filled(v, np.int64, 0)
     if f.type == "int":
-        _fail_first(((out < _INT32[0]) | (out > _INT32[1])) & ~null, raw, where,
+        _fail_first((out < _INT32[0]) | (out > _INT32[1]), a,
                     f"Column {f.name}: value '{{value}}' at {{where}} is out of range for int (32-bit)")
     if f.name in TIMESTAMP_FIELDS:
-        _fail_first((out > MAX_EPOCH_SECONDS) & ~null, raw, where,
+        _fail_first(out > MAX_EPOCH_SECONDS, a,
                     f"Column {f.name}: timestamp '{{value}}' at {{where}} is after the year 2100; "
                     f"timestamps must be Unix epoch seconds, not milliseconds")
-    return out
+    return out, null
 
 
-def _convert_float(raw: _RawColumn, f: Field, null, where) -> np.ndarray:
-    """float/double → float64, NaN for null (spec §6 rule 4)."""
-    n = len(raw)
-    out = np.full(n, np.nan)
-    ok = ~null
+def _convert_float(a: pa.Array, f: Field) -> tuple[np.ndarray, np.ndarray]:
+    """float/double → float64, NaN for null (spec §6 rule 4); NaN and infinities are refused."""
     msg = f"Column {f.name}: value '{{value}}' at {{where}} is not a number ({f.type})"
-    fixed = raw.fixed()
-    try:
-        out[ok] = fixed[ok].astype(np.float64)
-    except (ValueError, TypeError):
-        bad = np.zeros(n, dtype=bool)
-        for r in np.flatnonzero(ok):
-            try:
-                float(raw.value(r))
-            except ValueError:
-                bad[r] = True
-                break
-        _fail_first(bad, raw, where, msg)
-    _fail_first(~np.isfinite(out) & ok, raw, where, msg)
-    return out
+    v = _numeric(a, pa.float64(), msg)
+    null = _null_mask(v)
+    out = _filled(v, np.float64, np.nan)
+    _fail_first(~np.isfinite(out) & ~null, a, msg)
+    return out, null
 
 
-def _convert_bool(raw: _RawColumn, f: Field, null, where) -> np.ndarray:
-    """boolean → bool; accepts true/false/1/0 in any case (spec §3: not used for training)."""
-    vals = np.char.lower(raw.fixed()) if len(raw) else np.zeros(0, "S1")
-    t = np.isin(vals, list(_TRUE))
-    fl = np.isin(vals, list(_FALSE))
-    _fail_first(~(t | fl) & ~null, raw, where,
-                f"Column {f.name}: value '{{value}}' at {{where}} is not a boolean (true/false)")
-    return t
+def _convert_bool(a: pa.Array, f: Field) -> tuple[np.ndarray, np.ndarray]:
+    """boolean → bool; true/false/1/0 in any case (spec §3: not used for training). Checked per distinct value."""
+    d = pc.dictionary_encode(a, memory_pool=_MEM)
+    state = []  # per distinct value: 0 false, 1 true, 2 null (blank), 3 bad
+    for v in d.dictionary.to_pylist():
+        s = v.decode("utf-8", "replace").strip(_BLANKS).lower()
+        state.append(1 if s in _TRUE else 0 if s in _FALSE else 2 if not s else 3)
+    per_row = np.asarray(state + [2], np.int8)[_filled(d.indices, np.int32, -1)]
+    _fail_first(per_row == 3, a, f"Column {f.name}: value '{{value}}' at {{where}} is not a boolean (true/false)")
+    return per_row == 1, per_row == 2
 
 
 def _factorize_ints(v: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -388,61 +608,22 @@ def _factorize_ints(v: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.nda
     return codes, uniq
 
 
-def _first_rows(codes: np.ndarray, k: int) -> np.ndarray:
-    """int64[k]: the first row holding each code 0..k-1."""
-    first = np.empty(k, np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-    return first
-
-
-def _pack_words(raw: _RawColumn, w: int) -> list:
-    """Values as uint64 words (8 bytes each, zero-padded past the value's end)."""
-    n = len(raw)
-    lens = raw.e - raw.s
-    win = np.lib.stride_tricks.sliding_window_view(raw.buf, 8)
-    words = []
-    for j in range(0, w, 8):
-        blk = win[np.minimum(raw.s + j, len(win) - 1)]  # (n, 8), one gather per word
-        blk = np.where((np.arange(j, j + 8)[None, :] < lens[:, None]), blk, np.uint8(0))
-        words.append(np.ascontiguousarray(blk).view(np.uint64).reshape(n))
-    return words
-
-
-def _factorize_bytes(raw: _RawColumn, null: np.ndarray) -> tuple[np.ndarray, list]:
-    """(int32 codes with -1 for null, list of distinct ``bytes``) of any byte-string column.
-
-    Values of ≤32 bytes are packed into uint64 words; one word is its own key,
-    several are hashed into one key and the grouping is then verified word by
-    word (a hash collision falls back to a dict). Longer values go through a
-    dict of byte slices.
-    """
-    n = len(raw)
-    lens = raw.e - raw.s
-    w = int(lens.max()) if n else 0
-    codes = None
-    if 0 < w <= 32:
-        words = _pack_words(raw, w)
-        key = words[0]
-        for wd in words[1:]:
-            key = (key * np.uint64(0x9E3779B97F4A7C15)) ^ (wd + np.uint64(0x632BE59BD9B4E019) + (key >> np.uint64(29)))
-        _, inv = np.unique(key, return_inverse=True)
-        inv = inv.reshape(-1)
-        first = _first_rows(inv, int(inv.max()) + 1)
-        if len(words) == 1 or all((wd == wd[first[inv]]).all() for wd in words):
-            codes = inv.astype(np.int32)
-    if codes is None:
-        d: dict = {}
-        src = raw.src
-        codes = np.fromiter((d.setdefault(src[a:b], len(d)) for a, b in zip(raw.s.tolist(), raw.e.tolist())),
-                            dtype=np.int32, count=n)
-        first = _first_rows(codes, len(d))
-    src = raw.src
-    values = [src[a:b] for a, b in zip(raw.s[first].tolist(), raw.e[first].tolist())]
-    if null.any():  # drop the "" entry, nulls become -1
-        empty = values.index(b"")
-        values.pop(empty)
-        codes = np.where(null, -1, np.where(codes > empty, codes - 1, codes)).astype(np.int32)
-    return codes, values
+def _canonical_ints(a: pa.Array) -> np.ndarray | None:
+    """int64[n] (0 for null) when every value of ``a`` is a canonical decimal (digits only, no sign, no
+    blank, no leading zero), else ``None``. Such IDs are interned as integers: their text is ``str`` of
+    the number, so ``007`` and ``7`` stay two IDs (and take the general path)."""
+    if a.null_count == len(a):
+        return None
+    try:  # refuses blanks, '+' and non-digits
+        v = pc.cast(a, pa.int64(), memory_pool=_MEM)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    offsets = np.frombuffer(a.buffers()[1], np.int32)[a.offset:a.offset + len(a) + 1]
+    data = np.frombuffer(a.buffers()[2], np.uint8)
+    first = data[np.minimum(offsets[:-1], len(data) - 1)]
+    if ((first == 45) | ((first == 48) & (np.diff(offsets) > 1))).any():  # '-', or a leading '0'
+        return None
+    return _filled(v, np.int64, 0)
 
 
 def _string_rule(f: Field) -> tuple[int, str, bool] | None:
@@ -456,47 +637,62 @@ def _string_rule(f: Field) -> tuple[int, str, bool] | None:
     return None
 
 
-def _convert_string(raw: _RawColumn, f: Field, null, where) -> StringColumn:
-    """string → :class:`StringColumn`; ID, impression and categorical length limits; textual truncation.
+@dataclass
+class _Strings:
+    """A block's string column: int32 ``codes`` (-1 null) into ``ints`` (sorted int64, canonical decimal
+    IDs) or into ``dictionary`` (``pa.StringArray`` of distinct, trimmed, non-empty values)."""
 
-    Columns of canonical decimal integers (the usual numeric IDs) take a
-    sort-free path; their dictionary is ``str(int)`` of each distinct value.
-    """
-    n = len(raw)
-    if n == 0:
-        return StringColumn(np.zeros(0, np.int32), [])
-    first_byte = raw.buf[raw.s]
-    parsed = None
-    if not ((first_byte - np.uint8(48) > 9) & ~null).any():  # cheap pre-check before a full parse
-        parsed = _parse_digits(raw, allow_sign=False)
-    canonical = parsed is not None and not (parsed[1] & ~null).any()
-    if canonical:
-        leading_zero = (first_byte == 48) & (raw.e - raw.s > 1)
-        canonical = not leading_zero.any()
-    if canonical:
-        codes, uniq = _factorize_ints(parsed[0], null)
-        values = [str(v) for v in uniq.tolist()]
-    else:
-        codes, raw_values = _factorize_bytes(raw, null)
-        values = []
-        for k, b in enumerate(raw_values):
-            try:
-                values.append(b.decode("utf-8"))
-            except UnicodeDecodeError:
-                r = int(np.argmax(codes == k))
-                raise ImportFailure(f"Column {f.name}: value at {where(r)} is not valid UTF-8; "
-                                    f"files with non-ASCII characters must be UTF-8 encoded") from None
+    codes: np.ndarray
+    ints: np.ndarray | None = None
+    dictionary: pa.Array | None = None
+
+    def as_dictionary_array(self) -> pa.DictionaryArray:
+        values = self.dictionary if self.ints is None else _arrow(self.ints).cast(pa.string(), memory_pool=_MEM)
+        indices = _arrow(self.codes)
+        if (self.codes < 0).any():
+            indices = pc.if_else(_arrow(self.codes < 0), _NULL_INT32, indices, memory_pool=_MEM)
+        return pa.DictionaryArray.from_arrays(indices, values)
+
+
+
+def _convert_string(a: pa.Array, f: Field) -> tuple[_Strings, np.ndarray]:
+    """string → :class:`_Strings`: UTF-8, blanks trimmed, ID / impression / categorical length limits
+    (spec §4.1, §5.3, §2), all checked on the distinct values of the block. Columns of canonical decimal
+    integers (the usual numeric IDs) take a sort-free integer path. Textual truncation happens when the
+    blocks are merged (:func:`_merge_strings`)."""
+    vals = _canonical_ints(a)
+    if vals is not None:
+        null = _null_mask(a)
+        codes, uniq = _factorize_ints(vals, null)
+        return _Strings(codes, ints=uniq), null
+    d = pc.dictionary_encode(a, memory_pool=_MEM)
+    codes = _filled(d.indices, np.int32, -1)
+    dic = _as_utf8(d.dictionary, lambda k: _fail(a, int(np.argmax(codes == k)),
+                                                 f"Column {f.name}: value at {{where}} is not valid UTF-8; "
+                                                 f"files with non-ASCII characters must be UTF-8 encoded"))
+    if len(dic) and pc.any(pc.match_substring_regex(dic, r"^[ \t]|[ \t]$|^$", memory_pool=_MEM)).as_py():
+        trimmed = pc.dictionary_encode(pc.utf8_trim(dic, _BLANKS, memory_pool=_MEM), memory_pool=_MEM)
+        remap = _values(trimmed.indices, np.int32)
+        dic = trimmed.dictionary
+        empty = np.flatnonzero(_values(pc.utf8_length(dic, memory_pool=_MEM), np.int32) == 0)
+        if len(empty):  # a blank value is null
+            e = int(empty[0])
+            remap = np.where(remap == e, -1, remap - (remap > e)).astype(np.int32)
+            dic = pc.filter(dic, _arrow(np.arange(len(dic)) != e), memory_pool=_MEM)
+        codes = np.append(remap, np.int32(-1))[codes]
     rule = _string_rule(f)
-    if rule is not None and int((raw.e - raw.s).max()) > rule[0]:  # UTF-8 bytes ≥ characters
+    if rule is not None and len(dic):
         limit, text, per_value = rule
-        bad = [k for k, v in enumerate(values)
-               if len(v) > limit and (not per_value or any(len(p) > limit for p in v.split("|")))]
-        if bad:
-            _fail_first(np.isin(codes, bad), raw, where,
-                        f"Column {f.name}: value '{{value}}...' at {{where}} is too long; {text}")
-    if f.textual:  # truncated, not rejected (L4819)
-        values = [v[:MAX_TEXTUAL_LENGTH] for v in values]
-    return StringColumn(codes, values)
+        lengths = _values(pc.utf8_length(dic, memory_pool=_MEM), np.int32)
+        if int(lengths.max()) > limit:
+            long_ = np.flatnonzero(lengths > limit)
+            values = pc.take(dic, _arrow(long_), memory_pool=_MEM).to_pylist()
+            bad = [k for k, v in zip(long_.tolist(), values)
+                   if not per_value or any(len(p) > limit for p in v.split("|"))]
+            if bad:
+                _fail_first(np.isin(codes, bad), a,
+                            f"Column {f.name}: value '{{value}}...' at {{where}} is too long; {text}")
+    return _Strings(codes, dictionary=dic), codes < 0
 
 
 _CONVERTERS = {
@@ -509,6 +705,136 @@ _CONVERTERS = {
 }
 
 
+def _convert_block(arrays: Mapping, schema: Schema, may_be_null: frozenset = frozenset()) -> dict:
+    """``{field name: (piece, null mask)}`` for the schema fields present in ``arrays`` (binary columns).
+
+    ``may_be_null``: required fields that may still be null (anonymous events). Raises
+    :class:`_RowFailure` for the first broken rule (fields in schema order)."""
+    out = {}
+    for f in schema.fields:
+        a = arrays.get(f.name)
+        if a is None:
+            continue
+        required = not f.nullable and f.name not in may_be_null
+        empty_msg = f"Column {f.name}: empty value at {{where}}; the field is not nullable"
+        if required:
+            _fail_first(_null_mask(a), a, empty_msg)
+        piece, null = _CONVERTERS[f.type](a, f)
+        if required:  # blank values are null too
+            _fail_first(null, a, empty_msg)
+        out[f.name] = (piece, null if f.nullable else None)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Blocks → one Table
+# --------------------------------------------------------------------------
+
+
+def _union_ints(parts: list) -> tuple[np.ndarray, list]:
+    """(sorted union of the sorted non-negative int64 arrays ``parts``, int32 position of each part's
+    values in it); a presence table when the values are small (no sort), else ``np.unique``."""
+    if len(parts) == 1:
+        return parts[0], [np.arange(len(parts[0]), dtype=np.int32)]
+    vmax = max((int(p[-1]) for p in parts if len(p)), default=-1)
+    if vmax < (1 << 27) and vmax < 8 * sum(map(len, parts)) + (1 << 20):
+        present = np.zeros(vmax + 1, bool)
+        for p in parts:
+            present[p] = True
+        lut = (np.cumsum(present, dtype=np.int64) - 1).astype(np.int32)
+        return np.flatnonzero(present), [lut[p] for p in parts]
+    uniq = np.unique(np.concatenate(parts))
+    return uniq, [np.searchsorted(uniq, p).astype(np.int32) for p in parts]
+
+
+class _Growing:
+    """A numpy array that grows by doubling as blocks arrive. Large buffers are mapped pages, so the
+    spare capacity is never resident and a grown-out buffer goes back to the OS at once: the parsed
+    columns do not end up scattered between freed block temporaries on the heap."""
+
+    def __init__(self, dtype):
+        self.buf = np.empty(0, dtype)
+        self.n = 0
+
+    def append(self, a: np.ndarray) -> tuple[int, int]:
+        """Copy ``a`` in; return its ``(start, end)`` rows."""
+        start, end = self.n, self.n + len(a)
+        if end > len(self.buf):
+            grown = np.empty(max(end, 2 * len(self.buf), 1 << 16), self.buf.dtype)
+            grown[:start] = self.buf[:start]
+            self.buf = grown
+        self.buf[start:end] = a
+        self.n = end
+        return start, end
+
+    def array(self) -> np.ndarray:
+        return self.buf[:self.n]
+
+
+class _Columns:
+    """The columns of a :class:`Table` gathered block by block (:meth:`add`, in file order), then
+    finished by :meth:`table`. String columns keep each block's codes (local to the block's distinct
+    values) until :meth:`table` maps them onto the union of the blocks' distinct values."""
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        self.data: dict = {}  # field name -> _Growing (values, or a string column's codes)
+        self.nulls: dict = {}  # nullable field name -> _Growing of bool
+        self.strings: dict = {}  # string field name -> [(start, end, _Strings without codes)]
+
+    def add(self, converted: dict) -> None:
+        """Append one block's ``{field: (piece, null mask)}`` (:func:`_convert_block`)."""
+        for name, (piece, null) in converted.items():
+            f = self.schema.field(name)
+            if name not in self.data:
+                self.data[name] = _Growing(np.int32 if f.type == "string" else piece.dtype)
+                if f.nullable:
+                    self.nulls[name] = _Growing(bool)
+            if f.type == "string":
+                start, end = self.data[name].append(piece.codes)
+                self.strings.setdefault(name, []).append((start, end, piece.ints, piece.dictionary))
+            else:
+                self.data[name].append(piece)
+            if f.nullable:
+                self.nulls[name].append(null)
+
+    def table(self, n_rows: int, dataset_type: str | None, lines) -> Table:
+        """The :class:`Table`; nullable fields never added (absent from the file) are all null."""
+        columns, nulls = {}, {}
+        for f in self.schema.fields:
+            if f.name not in self.data:
+                columns[f.name] = _empty_column(f, n_rows)
+                if f.nullable:
+                    nulls[f.name] = np.ones(n_rows, bool)
+                continue
+            col = self.data.pop(f.name).array()
+            columns[f.name] = _merge_strings(col, self.strings.pop(f.name), f) if f.type == "string" else col
+            if f.nullable:
+                nulls[f.name] = self.nulls.pop(f.name).array()
+        return Table(columns, nulls, n_rows, self.schema, dataset_type, lines if lines else None)
+
+
+def _merge_strings(codes: np.ndarray, blocks: list, f: Field) -> StringColumn:
+    """One :class:`StringColumn` from the blocks' local ``codes`` (rewritten in place) and distinct values
+    ``[(start, end, ints, dictionary)]``: unified in numpy for integer IDs, else in Arrow
+    (``unify_dictionaries``); textual values truncated to 20,000 characters (L4819)."""
+    if all(ints is not None for _, _, ints, _ in blocks):
+        uniq, luts = _union_ints([ints for _, _, ints, _ in blocks])
+        for (start, end, _, _), lut in zip(blocks, luts):
+            codes[start:end] = np.append(lut, np.int32(-1))[codes[start:end]]
+        values = _arrow(uniq.astype(np.int64, copy=False)).cast(pa.string(), memory_pool=_MEM).to_pylist()
+    else:
+        chunks = pa.chunked_array(
+            [_Strings(codes[start:end], ints, dic).as_dictionary_array() for start, end, ints, dic in blocks],
+            pa.dictionary(pa.int32(), pa.string())).unify_dictionaries(memory_pool=_MEM)
+        for (start, end, _, _), c in zip(blocks, chunks.chunks):
+            codes[start:end] = _filled(c.indices, np.int32, -1)
+        values = chunks.chunk(0).dictionary.to_pylist() if len(blocks) else []
+    if f.textual:
+        values = [v[:MAX_TEXTUAL_LENGTH] for v in values]
+    return StringColumn(codes, values)
+
+
 def _empty_column(f: Field, n: int):
     if f.type == "string":
         return StringColumn(np.full(n, -1, np.int32), [])
@@ -519,29 +845,17 @@ def _empty_column(f: Field, n: int):
     return np.zeros(n, np.int64)
 
 
-def _build_table(raw: _Raw, names: list[str], schema: Schema, dataset_type: str | None,
-                 may_be_null: frozenset = frozenset()) -> Table:
-    columns, nulls = {}, {}
-    by_name = dict(zip(names, raw.columns))
-    for f in schema.fields:
-        col = by_name.get(f.name)
-        if col is None:  # nullable field absent from the file: all null
-            columns[f.name] = _empty_column(f, raw.n_rows)
-            nulls[f.name] = np.ones(raw.n_rows, bool)
-            continue
-        null = col.e == col.s
-        if not f.nullable and f.name not in may_be_null:
-            _fail_first(null, col, raw.where,
-                        f"Column {f.name}: empty value at {{where}}; the field is not nullable")
-        columns[f.name] = _CONVERTERS[f.type](col, f, null, raw.where)
-        if f.nullable:
-            nulls[f.name] = null
-    return Table(columns, nulls, raw.n_rows, schema, dataset_type, raw.lines)
-
-
 # --------------------------------------------------------------------------
 # Public entry points
 # --------------------------------------------------------------------------
+
+
+def _decode(data: bytes, first_line: int) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = first_line + data.count(b"\n", 0, e.start)
+        raise ImportFailure(f"File is not UTF-8 encoded: invalid byte at line {line}") from None
 
 
 def _parse_header(line: bytes, schema: Schema) -> list[str]:
@@ -570,104 +884,45 @@ def _parse_header(line: bytes, schema: Schema) -> list[str]:
     return names
 
 
-#: Size of the line-aligned blocks a CSV is parsed in (bytes): bounds the parser's temporaries.
-BLOCK_BYTES = 8 << 20
-#: Blocks parsed ahead of the one being collected (two worker threads).
+#: Size of the row-aligned blocks a CSV is parsed in (bytes): bounds the parser's temporaries.
+BLOCK_BYTES = 4 << 20
+#: Blocks read and converted ahead of the one being collected (two worker threads).
 _IN_FLIGHT = 2
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="localpersonalize-csv")
 
 
-def _blocks(chunks: Iterable[bytes], size: int):
-    """Re-cut a stream of byte chunks into blocks that end just after a newline (the last may not)."""
-    rest = b""
+def _split_header(chunks) -> tuple[bytes, list]:
+    """(header line without BOM and line end, the first body chunk) from the start of the stream."""
+    head = b""
     for chunk in chunks:
-        if not chunk:
-            continue
-        buf = rest + chunk if rest else bytes(chunk)
-        start = 0
-        while len(buf) - start >= size:
-            cut = buf.rfind(b"\n", start, start + size)
-            if cut < 0:
-                cut = buf.find(b"\n", start + size)
-                if cut < 0:
-                    break
-            yield buf[start:cut + 1]
-            start = cut + 1
-        rest = buf[start:] if start else buf
-    if rest:
-        yield rest
+        head += chunk
+        nl = head.find(b"\n")
+        if nl >= 0:
+            break
+    else:
+        nl = len(head)
+    if head.startswith(b"\xef\xbb\xbf"):
+        head, nl = head[3:], nl - 3
+    return head[:nl].rstrip(b"\r"), head[nl + 1:]
 
 
-def _with_last(first: bytes, rest):
-    """Yield ``(block, is_last)`` for ``first`` followed by the blocks of ``rest``."""
-    prev = first
-    for block in rest:
-        yield prev, False
-        prev = block
-    yield prev, True
-
-
-def _strip_end(body: bytes) -> bytes:
-    """Drop blank lines and blanks at the end of the file; the body then ends with one newline."""
-    end = len(body)
-    while end and body[end - 1] in b"\r\n\t ":
-        end -= 1
-    return body[:end] + b"\n" if end else b""
-
-
-def _fast_block(block: bytes, ncol: int, first_line: int) -> _Raw | None:
-    """Split one block with the vectorised splitter, or ``None`` when it needs the csv module."""
-    if b'"' in block or b"\\" in block:
-        return None
-    if b"\r" in block:
-        block = block.replace(b"\r\n", b"\n")
-    return _split_fast(block, ncol, first_line)
-
-
-def _concat_tables(tables: list, schema: Schema, dataset_type: str | None) -> Table:
-    """One :class:`Table` from the tables of consecutive blocks (string dictionaries merged).
-
-    Every table but the last comes from the vectorised splitter, so their rows sit on consecutive
-    lines from line 2; only the last may carry explicit ``lines``.
-    """
-    if len(tables) == 1:
-        return tables[0]
-    columns = {}
-    for f in schema.fields:
-        parts = [t.columns[f.name] for t in tables]
-        if f.type != "string":
-            columns[f.name] = np.concatenate(parts)
-            continue
-        merged: dict = {}
-        codes = []
-        for part in parts:
-            lut = np.fromiter((merged.setdefault(v, len(merged)) for v in part.dictionary),
-                              dtype=np.int32, count=len(part.dictionary))
-            codes.append(np.append(lut, np.int32(-1))[part.codes])
-        columns[f.name] = StringColumn(np.concatenate(codes), list(merged))
-    nulls = {k: np.concatenate([t.nulls[k] for t in tables]) for k in tables[0].nulls}
-    n = sum(t.n_rows for t in tables)
-    lines = None
-    if tables[-1].lines is not None:
-        lines = np.concatenate([np.arange(n - tables[-1].n_rows, dtype=np.int64) + 2, tables[-1].lines])
-    return Table(columns, nulls, n, schema, dataset_type, lines, [w for t in tables for w in t.warnings])
-
-
-def parse_csv(data, schema: Schema, dataset_type: str | None = None, block_bytes: int = BLOCK_BYTES) -> Table:
+def parse_csv(data, schema: Schema, dataset_type: str | None = None, block_bytes: int | None = None) -> Table:
     """Parse a bulk-import CSV file (spec §6, L5882-L6016) into a :class:`Table`.
 
     ``data``: the whole file as ``bytes``, or an iterable of ``bytes`` chunks
     (an object streamed from S3); UTF-8, optional BOM. The file is parsed in
-    line-aligned blocks of about ``block_bytes`` bytes, so the parser's
-    temporaries stay small whatever the size of the file. The first line is a
-    header of schema field names (blanks around names and values are
+    row-aligned blocks of about ``block_bytes`` bytes with pyarrow, so the
+    parser's temporaries stay small whatever the size of the file. The first
+    line is a header of schema field names (blanks around names and values are
     ignored); every non-nullable field must be present, unknown columns fail;
     nullable fields absent from the header are all null. Values are coerced to
     the schema types: int/long → int64, float/double → float64, boolean →
     bool, string → :class:`StringColumn`. An empty cell is null (refused in
-    non-nullable fields). Timestamps are Unix epoch seconds (> year 2100 is
-    refused as milliseconds). IDs ≤256 chars, each categorical value ≤1000
-    chars, impressions ≤1000 chars, textual values truncated to 20,000 chars.
+    non-nullable fields); blank lines are skipped; quoted values may hold
+    commas, ``""``, ``\\``-escapes and newlines. Timestamps are Unix epoch
+    seconds (> year 2100 is refused as milliseconds). IDs ≤256 chars, each
+    categorical value ≤1000 chars, impressions ≤1000 chars, textual values
+    truncated to 20,000 chars.
 
     Raises :class:`ImportFailure` whose reason names the rule, the column and
     the first offending row (1-based line number); ``TypeError`` for input
@@ -679,55 +934,62 @@ def parse_csv(data, schema: Schema, dataset_type: str | None = None, block_bytes
         raise TypeError("parse_csv expects bytes or an iterable of bytes chunks")
     else:
         chunks = iter(data)
-    blocks = _blocks(chunks, block_bytes)
-    first = next(blocks, b"")
-    if first.startswith(b"\xef\xbb\xbf"):
-        first = first[3:]
-    nl = first.find(b"\n")
-    names = _parse_header((first if nl < 0 else first[:nl]).rstrip(b"\r"), schema)
-    dtype = canonical_dataset_type(dataset_type)
-    ncol = len(names)
-    tables: list[Table] = []
-    line = 2  # line number of the block's first row
+    header, rest = _split_header(chunks)
+    names = _parse_header(header, schema)
+    work = _BlockWork(names, schema)
+    lines = LineMap()
+    # Blocks are read and converted on two threads (pyarrow and numpy release the GIL), at most _IN_FLIGHT
+    # ahead, and collected in file order: rows and extra lines add up in order, and the first failing
+    # block reports the first offending row.
+    columns = _Columns(schema)
+    in_flight: deque = deque()
+    n_rows = 0
 
-    def fast(block: bytes, first_line: int) -> Table | None:
-        raw = _fast_block(block, ncol, first_line)
-        return None if raw is None else _build_table(raw, names, schema, dtype)
+    def collect():
+        nonlocal n_rows
+        try:
+            converted, block = in_flight.popleft().result()
+        except _RowFailure as e:
+            lines.add(e.extra + n_rows)
+            raise ImportFailure(e.reason(f"line {lines.line_of(n_rows + e.row)}")) from None
+        lines.add(block.extra + n_rows)
+        n_rows += block.n_rows
+        columns.add(converted)
 
-    # Blocks are split and converted on two threads (numpy releases the GIL), at most _IN_FLIGHT ahead,
-    # and their tables kept in file order, so the first failing block reports the first offending row.
-    in_flight: deque = deque()  # (block, first line, future of its table or None)
-    fallback = None  # (first line, blocks) parsed by the csv module: quotes, escapes or blank lines
+    try:
+        for block in _row_blocks(_chain(rest, chunks), block_bytes or BLOCK_BYTES):
+            in_flight.append(_POOL.submit(work, block))
+            del block
+            if len(in_flight) > _IN_FLIGHT:
+                collect()
+        while in_flight:
+            collect()
+    finally:
+        for fut in in_flight:
+            fut.cancel()
+    return columns.table(n_rows, canonical_dataset_type(dataset_type), lines)
 
-    def collect() -> bool:
-        block, first_line, future = in_flight.popleft()
-        table = future.result()
-        if table is None:
-            nonlocal fallback
-            fallback = (first_line, [block] + [b for b, _, _ in in_flight])
-            return False
-        tables.append(table)
-        return True
 
-    pending = _with_last(first[nl + 1:] if nl >= 0 else b"", blocks)
-    for block, is_last in pending:
-        if is_last:
-            block = _strip_end(block)
-        if block:
-            in_flight.append((block, line, _POOL.submit(fast, block, line)))
-            line += block.count(b"\n")
-        if len(in_flight) > _IN_FLIGHT and not collect():
-            fallback[1].extend(b for b, _ in pending)
-            break
-    while fallback is None and in_flight:
-        collect()
-    if fallback is not None:
-        first_line, rest = fallback
-        body = _strip_end(b"".join(rest)).replace(b"\r\n", b"\n")
-        tables.append(_build_table(_split_csv(body, ncol, first_line), names, schema, dtype))
-    if not tables:
-        return _build_table(_split_fast(b"", ncol, 2), names, schema, dtype)
-    return _concat_tables(tables, schema, dtype)
+@dataclass
+class _BlockWork:
+    """What a worker does with one block: read it, then convert its columns."""
+
+    names: list
+    schema: Schema
+
+    def __call__(self, block: _Block) -> tuple[dict, _Block]:
+        arrays, block = _read_block(block, self.names)
+        try:
+            return _convert_block(arrays, self.schema), block
+        except _RowFailure as e:
+            e.extra = block.extra
+            raise
+
+
+def _chain(first: bytes, rest):
+    if first:
+        yield first
+    yield from rest
 
 
 def _record_bytes(v) -> bytes:
@@ -756,9 +1018,15 @@ def table_from_records(records: Iterable[Mapping], schema: Schema, dataset_type:
         for key in rec:
             if schema.field(key) is None:
                 raise ImportFailure(f"Record {k + 1}: {key!r} is not a field of the schema")
-    cols = [_RawColumn.from_values([_record_bytes(rec.get(name)) for rec in records]) for name in names]
-    raw = _Raw(cols, len(records), None, lambda r: f"record {r + 1}")
-    return _build_table(raw, names, schema, canonical_dataset_type(dataset_type), may_be_null)
+    arrays = {name: _binary_array([_record_bytes(rec.get(name)) for rec in records])
+              for name in names}
+    try:
+        block = _convert_block(arrays, schema, may_be_null)
+    except _RowFailure as e:
+        raise ImportFailure(e.reason(f"record {e.row + 1}")) from None
+    columns = _Columns(schema)
+    columns.add(block)
+    return columns.table(len(records), canonical_dataset_type(dataset_type), None)
 
 
 def check_min_interactions(n_rows: int, minimum: int = MIN_INTERACTIONS) -> None:

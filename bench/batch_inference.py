@@ -1,0 +1,115 @@
+"""Benchmark: batch inference throughput (users per second) at 10k and 100k users (issue 7 §5).
+
+In process (boto3 through ``mock_personalize``): synthetic interactions (every user 10 events over a
+10k-item catalogue, Zipf-popular items), a User-Personalization solution version (iALS: more than 3000
+users and items), then a batch inference job over every user (``{"userId"}`` lines, numResults 25):
+time from CreateBatchInferenceJob to ACTIVE, including reading the input from and writing the output to
+moto's S3. Baseline, measured in the same run on a sample of users: the runtime's per-user path
+(api/runtime.py ``_top``: one fold-in and one ranking per user), which is what a job serving line by
+line would cost.
+
+Run:  python bench/batch_inference.py [user counts, default 10000,100000] [--items 10000]
+Prints users/s of the job and of the per-user baseline, and their ratio.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+RECIPE = "arn:aws:personalize:::recipe/aws-user-personalization"
+ROLE = "arn:aws:iam::123456789012:role/r"
+SCHEMA = json.dumps({"type": "record", "name": "Interactions", "namespace": "com.amazonaws.personalize.schema",
+                     "fields": [{"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},
+                                {"name": "TIMESTAMP", "type": "long"}], "version": "1.0"})
+
+
+def wait(describe, key):
+    while True:
+        record = describe()[key]
+        if record["status"] in ("ACTIVE", "CREATE FAILED"):
+            assert record["status"] == "ACTIVE", record.get("failureReason")
+            return record
+        time.sleep(0.05)
+
+
+def run(n_users: int, n_items: int) -> dict:
+    import boto3
+
+    from localpersonalize import mock_personalize
+    from localpersonalize.api import batch, runtime
+    from localpersonalize.moto_compat import store_for
+
+    rng = np.random.default_rng(0)
+    users = np.repeat(np.arange(n_users), 10)
+    items = np.minimum(rng.zipf(1.2, len(users)) - 1, n_items - 1)
+    items[:n_items] = np.arange(n_items)  # every item in the model
+    csv = "USER_ID,ITEM_ID,TIMESTAMP\n" + "".join(
+        f"u{u},i{i},{1_600_000_000 + k}\n" for k, (u, i) in enumerate(zip(users.tolist(), items.tolist())))
+    with mock_personalize():
+        s3, p = boto3.client("s3"), boto3.client("personalize")
+        s3.create_bucket(Bucket="bench")
+        s3.put_object(Bucket="bench", Key="interactions.csv", Body=csv.encode())
+        group = p.create_dataset_group(name="bench")["datasetGroupArn"]
+        schema = p.create_schema(name="bench", schema=SCHEMA)["schemaArn"]
+        ds = p.create_dataset(name="bench", schemaArn=schema, datasetGroupArn=group,
+                              datasetType="Interactions")["datasetArn"]
+        job = p.create_dataset_import_job(jobName="bench", datasetArn=ds, roleArn=ROLE,
+                                          dataSource={"dataLocation": "s3://bench/interactions.csv"})
+        wait(lambda: p.describe_dataset_import_job(datasetImportJobArn=job["datasetImportJobArn"]),
+             "datasetImportJob")
+        t = time.perf_counter()
+        solution = p.create_solution(name="bench", datasetGroupArn=group, recipeArn=RECIPE,
+                                     performAutoTraining=False)["solutionArn"]
+        version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+        wait(lambda: p.describe_solution_version(solutionVersionArn=version), "solutionVersion")
+        train_s = time.perf_counter() - t
+        s3.put_object(Bucket="bench", Key="in/users.json",
+                      Body="".join(json.dumps({"userId": f"u{u}"}) + "\n" for u in range(n_users)).encode())
+        t = time.perf_counter()
+        arn = p.create_batch_inference_job(
+            jobName="bench", solutionVersionArn=version, roleArn=ROLE,
+            jobInput={"s3DataSource": {"path": "s3://bench/in/users.json"}},
+            jobOutput={"s3DataDestination": {"path": "s3://bench/out/"}})["batchInferenceJobArn"]
+        wait(lambda: p.describe_batch_inference_job(batchInferenceJobArn=arn), "batchInferenceJob")
+        job_s = time.perf_counter() - t
+        out = s3.get_object(Bucket="bench", Key="out/users.json.out")["Body"].read().decode().splitlines()
+        assert len(out) == n_users and len(json.loads(out[-1])["output"]["recommendedItems"]) == 25
+
+        store = store_for("123456789012", "us-east-1")
+        with store.lock:
+            v = store.find(version)
+            served = batch._served(store, v, batch.recipe_for(v.record["recipeArn"]))
+        sample = min(n_users, 1000)
+        t = time.perf_counter()
+        allowed = np.ones(served.n_items, bool)
+        for u in range(sample):
+            runtime._top(served, runtime._history(served, f"u{u}"), None, 25, allowed)
+        per_user_s = (time.perf_counter() - t) / sample
+    return {"users": n_users, "items": n_items, "train_s": train_s, "job_s": job_s,
+            "job_users_per_s": n_users / job_s, "per_user_users_per_s": 1 / per_user_s,
+            "speedup": (1 / per_user_s) and (n_users / job_s) * per_user_s}
+
+
+def main(argv):
+    os.environ.update(ENV)
+    args = [a for a in argv if not a.startswith("--")]
+    n_items = int(argv[argv.index("--items") + 1]) if "--items" in argv else 10_000
+    if "--items" in argv:
+        args.remove(str(n_items))
+    sizes = [int(x) for x in (args[0].split(",") if args else ["10000", "100000"])]
+    print("| users | items | training s | job s | job users/s | per-user path users/s | job / per-user |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        r = run(n, n_items)
+        print(f"| {r['users']:,} | {r['items']:,} | {r['train_s']:.1f} | {r['job_s']:.1f} | "
+              f"{r['job_users_per_s']:,.0f} | {r['per_user_users_per_s']:,.0f} | {r['speedup']:.1f}× |", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
