@@ -2,7 +2,7 @@
 
 Run by hand (not part of the tests):
 
-    python bench/import_s3.py [n_rows ...] [--text-ids]        # default: 1000000 10000000
+    python bench/import_s3.py [n_rows ...] [--text-ids] [--repeat N]   # default: 1000000 10000000, N=3
 
 For each size, a CSV ``USER_ID,ITEM_ID,TIMESTAMP`` is generated once under /tmp (users uniform over
 n/100 IDs, items drawn from a power law: Zipf with exponent 1.2 over n/50 items, timestamps increasing).
@@ -14,6 +14,9 @@ Then, each in a fresh subprocess so that peak memory is its own:
 
 Peak memory = the highest RSS sampled every 2 ms during the measured step, minus the RSS just before
 it (after ``malloc_trim``). "Final arrays" = bytes of the dataset's numpy columns after the import.
+Each side runs ``N`` times (alternating, fresh subprocesses); the figures are the median run by time,
+so a run slowed by other work on the machine does not decide the result. ``LP_BLOCK_MIB`` in the
+environment sets the parser's block size (MiB) for experiments.
 """
 from __future__ import annotations
 
@@ -131,15 +134,21 @@ def main():
         print(json.dumps((run_ours if which == "ours" else run_pandas)(path, n)))
         return
     text_ids = "--text-ids" in sys.argv
-    sizes = [int(a) for a in sys.argv[1:] if not a.startswith("--")] or [1_000_000, 10_000_000]
+    args = sys.argv[1:]
+    repeat = int(args[args.index("--repeat") + 1]) if "--repeat" in args else 3
+    if "--repeat" in args:
+        del args[args.index("--repeat"):args.index("--repeat") + 2]
+    sizes = [int(a) for a in args if not a.startswith("--")] or [1_000_000, 10_000_000]
     for n in sizes:
         path = csv_path(n, text_ids)
         mib = os.path.getsize(path) / 2**20
-        out = {}
-        for which in ("pandas", "ours"):
-            res = subprocess.run([sys.executable, __file__, "--child", which, path, str(n)], capture_output=True,
-                                 text=True, check=True)
-            out[which] = json.loads(res.stdout.strip().splitlines()[-1])
+        runs = {"pandas": [], "ours": []}
+        for _ in range(repeat):
+            for which in ("pandas", "ours"):
+                res = subprocess.run([sys.executable, __file__, "--child", which, path, str(n)], capture_output=True,
+                                     text=True, check=True)
+                runs[which].append(json.loads(res.stdout.strip().splitlines()[-1]))
+        out = {k: sorted(v, key=lambda r: r["seconds"])[len(v) // 2] for k, v in runs.items()}
         o, pd_ = out["ours"], out["pandas"]
         print(f"{n:>11,} rows, {mib:7.1f} MiB{' (text ids)' if text_ids else ''}")
         print(f"  import job (S3 → ACTIVE): {o['seconds']:7.2f} s {n / o['seconds']:12,.0f} rows/s  "

@@ -614,14 +614,16 @@ def _canonical_ints(a: pa.Array) -> np.ndarray | None:
     the number, so ``007`` and ``7`` stay two IDs (and take the general path)."""
     if a.null_count == len(a):
         return None
-    try:  # refuses blanks, '+' and non-digits
-        v = pc.cast(a, pa.int64(), memory_pool=_MEM)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
     offsets = np.frombuffer(a.buffers()[1], np.int32)[a.offset:a.offset + len(a) + 1]
     data = np.frombuffer(a.buffers()[2], np.uint8)
     first = data[np.minimum(offsets[:-1], len(data) - 1)]
-    if ((first == 45) | ((first == 48) & (np.diff(offsets) > 1))).any():  # '-', or a leading '0'
+    null = _null_mask(a)
+    # a non-digit first byte ('-', blank, letter) or a leading '0': not canonical (and a failing cast is slow)
+    if (((first - np.uint8(48) > 9) | ((first == 48) & (np.diff(offsets) > 1))) & ~null).any():
+        return None
+    try:  # refuses anything else that is not digits
+        v = pc.cast(a, pa.int64(), memory_pool=_MEM)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     return _filled(v, np.int64, 0)
 
