@@ -3,6 +3,7 @@ ways to wait for resources."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import time
@@ -48,3 +49,19 @@ def wait_for(describe, key: str, timeout: float = 300.0) -> dict:
             return record
         time.sleep(0.05)
     raise AssertionError(f"{key} still {record['status']} after {timeout} s")
+
+
+@contextlib.contextmanager
+def offline_personalize():
+    """``mock_personalize`` with fake credentials and ``us-east-1``, like the ``personalize_mock`` fixture but
+    usable in a module-scoped fixture (one world shared by the tests of a module)."""
+    from localpersonalize import mock_personalize
+
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                           "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+            mp.setenv(key, value)
+        mp.delenv("AWS_ENDPOINT_URL", raising=False)
+        mp.delenv("AWS_PROFILE", raising=False)
+        with mock_personalize():
+            yield

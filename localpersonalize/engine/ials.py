@@ -33,6 +33,8 @@ __all__ = ["IALSModel"]
 # than gathering nnz×k rows, spec 70-engine-notes §3.4); below it, by gathering.
 _DENSE_BLOCK_DENSITY = 0.01
 _BLOCK_CELLS = 2_000_000
+# Stored pairs gathered at once in the sparse regime (2M × k=64 float32 = 512 MB per gathered side).
+_GATHER_CHUNK = 2_000_000
 
 
 def _cg_half_step(X, Y, C, alpha, reg, cg_steps):
@@ -50,13 +52,21 @@ def _cg_half_step(X, Y, C, alpha, reg, cg_steps):
     b = sp.csr_matrix(((1.0 + ar).astype(np.float32), cols, C.indptr), shape=C.shape) @ Y
     n, m = C.shape
     dense = C.nnz >= _DENSE_BLOCK_DENSITY * n * m
-    Yc = None if dense else Y[cols]                    # (nnz, k) gathered once per half-step
+    small = not dense and C.nnz <= _GATHER_CHUNK
+    Yc = Y[cols] if small else None                    # (nnz, k) gathered once per half-step when small
     step = max(1, _BLOCK_CELLS // max(1, m))
 
     def sddmm(P):
         """d[p] = P[rows[p]] · Y[cols[p]] for every stored pair p → float32[nnz]."""
-        if not dense:
+        if small:
             return np.einsum("ij,ij->i", P[rows], Yc)
+        if not dense:
+            # sparse regime, large: gather in chunks so memory stays O(chunk · k), not O(nnz · k)
+            d = np.empty(C.nnz, np.float32)
+            for a in range(0, C.nnz, _GATHER_CHUNK):
+                b = min(C.nnz, a + _GATHER_CHUNK)
+                d[a:b] = np.einsum("ij,ij->i", P[rows[a:b]], Y[cols[a:b]])
+            return d
         # dense regime: BLAS blocks P[s:e] @ Yᵀ and pick the stored cells (spec 70 §3.4)
         d = np.empty(C.nnz, np.float32)
         for s in range(0, n, step):
@@ -107,10 +117,12 @@ class IALSModel(Recommender):
     @classmethod
     def fit(cls, interactions: Interactions, factors: int = 64, iterations: int = 15,
             alpha: float = 5.0, reg: float = 1.0, cg_steps: int = 3, seed: int = 0,
-            binary: bool = True) -> "IALSModel":
+            binary: bool = True, item_init: np.ndarray | None = None) -> "IALSModel":
         """Train; deterministic for a given ``seed`` (init ~ N(0, 0.01²) from ``default_rng(seed)``).
 
-        ``binary``: r_ui = 1 per (user, item) pair (default) or the event count.
+        ``binary``: r_ui = 1 per (user, item) pair (default) or the event count. ``item_init``
+        float32[m, factors] warm-starts the item factors of the first ``m`` items (e.g. from a model
+        trained on most of the same data, so a few iterations suffice).
         Sets ``repeat_rate`` from ``interactions`` (repeat-aware scoring, base.py).
         Raises ValueError if ``factors`` < 1 or ``iterations`` < 0.
         """
@@ -122,6 +134,8 @@ class IALSModel(Recommender):
         rng = np.random.default_rng(seed)
         X = (rng.standard_normal((interactions.n_users, factors)) * 0.01).astype(np.float32)
         Y = (rng.standard_normal((interactions.n_items, factors)) * 0.01).astype(np.float32)
+        if item_init is not None:
+            Y[:len(item_init)] = item_init[:interactions.n_items]
         for _ in range(iterations):
             _cg_half_step(X, Y, Cui, alpha, reg, cg_steps)
             _cg_half_step(Y, X, Ciu, alpha, reg, cg_steps)
@@ -170,8 +184,10 @@ class IALSModel(Recommender):
         return out
 
     def affinity_many(self, histories: sp.csr_matrix) -> np.ndarray:
-        """float64[n, n_items] = fold_in(histories) @ item_factorsᵀ."""
-        return self.fold_in(histories) @ self.item_factors.T.astype(np.float64)
+        """float64[n, n_items] = fold_in(histories) @ item_factorsᵀ (the product in float32, like training:
+        no float64 copy of the catalogue's factors per request)."""
+        U = self.fold_in(histories).astype(np.float32)
+        return (U @ self.item_factors.T).astype(np.float64)
 
 
 def _exact_solve(F: np.ndarray, gram: np.ndarray, H: sp.csr_matrix, alpha: float) -> np.ndarray:
@@ -182,14 +198,13 @@ def _exact_solve(F: np.ndarray, gram: np.ndarray, H: sp.csr_matrix, alpha: float
     Empty rows give 0. One k×k solve per row (< 1 ms at k = 64).
     """
     H = sp.csr_matrix(H, dtype=np.float64)
-    F = F.astype(np.float64)
     out = np.zeros((H.shape[0], F.shape[1]))
     for r in range(H.shape[0]):
         s, e = H.indptr[r], H.indptr[r + 1]
         if s == e:
             continue
         idx, w = H.indices[s:e], H.data[s:e]
-        Fh = F[idx]
+        Fh = F[idx].astype(np.float64)              # only the history's rows (no catalogue-size copy)
         A = gram + (Fh * (alpha * w)[:, None]).T @ Fh
         out[r] = np.linalg.solve(A, Fh.T @ (1.0 + alpha * w))
     return out

@@ -18,9 +18,7 @@ from collections import Counter, defaultdict
 import boto3
 import pytest
 
-from localpersonalize import mock_personalize
-
-from ..helpers import ML_SMALL, wait_for
+from ..helpers import ML_SMALL, offline_personalize, wait_for
 from ..retail_data import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA, retail_world
 
 ROLE = "arn:aws:iam::123456789012:role/personalize"
@@ -70,13 +68,8 @@ def _world(domain: str, datasets: dict, use_cases, name: str):
 
 @pytest.fixture(scope="module")
 def mocked():
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                           "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-            mp.setenv(key, value)
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
-        with mock_personalize():
-            yield
+    with offline_personalize():
+        yield
 
 
 # ------------------------------------------------------------------------------------ VIDEO_ON_DEMAND

@@ -12,9 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from localpersonalize import mock_personalize
-
-from ..helpers import wait_for
+from ..helpers import offline_personalize, wait_for
 from ..retail_data import ITEMS_SCHEMA, retail_world
 
 ROLE = "arn:aws:iam::123456789012:role/personalize"
@@ -32,30 +30,25 @@ STANDARD = {"coverage", "mean_reciprocal_rank_at_25", "normalized_discounted_cum
 @pytest.fixture(scope="module")
 def shop():
     retail = retail_world(n_users=500, seed=2)
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                           "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-            mp.setenv(key, value)
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
-        with mock_personalize():
-            personalize, s3 = boto3.client("personalize"), boto3.client("s3")
-            s3.create_bucket(Bucket="shop")
-            group = personalize.create_dataset_group(name="shop")["datasetGroupArn"]
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator="\n")
-            w.writerow(["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"])
-            w.writerows((u, i, t, e, VALUE[e]) for u, i, t, e in retail.events)
-            for dtype, schema, body in (("INTERACTIONS", INTERACTIONS, buf.getvalue().encode()),
-                                        ("ITEMS", ITEMS_SCHEMA, retail.items_csv)):
-                arn = personalize.create_schema(name=f"s-{dtype}", schema=json.dumps(schema))["schemaArn"]
-                ds = personalize.create_dataset(name=dtype, schemaArn=arn, datasetGroupArn=group,
-                                                datasetType=dtype)["datasetArn"]
-                s3.put_object(Bucket="shop", Key=dtype, Body=body)
-                job = personalize.create_dataset_import_job(jobName=dtype, datasetArn=ds, roleArn=ROLE,
-                                                            dataSource={"dataLocation": f"s3://shop/{dtype}"})
-                assert wait_for(lambda: personalize.describe_dataset_import_job(
-                    datasetImportJobArn=job["datasetImportJobArn"]), "datasetImportJob")["status"] == "ACTIVE"
-            yield {"group": group, "retail": retail, "personalize": personalize}
+    with offline_personalize():
+        personalize, s3 = boto3.client("personalize"), boto3.client("s3")
+        s3.create_bucket(Bucket="shop")
+        group = personalize.create_dataset_group(name="shop")["datasetGroupArn"]
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"])
+        w.writerows((u, i, t, e, VALUE[e]) for u, i, t, e in retail.events)
+        for dtype, schema, body in (("INTERACTIONS", INTERACTIONS, buf.getvalue().encode()),
+                                    ("ITEMS", ITEMS_SCHEMA, retail.items_csv)):
+            arn = personalize.create_schema(name=f"s-{dtype}", schema=json.dumps(schema))["schemaArn"]
+            ds = personalize.create_dataset(name=dtype, schemaArn=arn, datasetGroupArn=group,
+                                            datasetType=dtype)["datasetArn"]
+            s3.put_object(Bucket="shop", Key=dtype, Body=body)
+            job = personalize.create_dataset_import_job(jobName=dtype, datasetArn=ds, roleArn=ROLE,
+                                                        dataSource={"dataLocation": f"s3://shop/{dtype}"})
+            assert wait_for(lambda: personalize.describe_dataset_import_job(
+                datasetImportJobArn=job["datasetImportJobArn"]), "datasetImportJob")["status"] == "ACTIVE"
+        yield {"group": group, "retail": retail, "personalize": personalize}
 
 
 def _version(shop, name, recipe, **kw):
