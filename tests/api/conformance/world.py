@@ -5,6 +5,7 @@ items), so a trained version costs a few tens of milliseconds."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from functools import cached_property
 
@@ -17,10 +18,29 @@ from ...helpers import wait_for
 REGION, ACCOUNT = "us-east-1", "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/personalize"
 RECIPE = "arn:aws:personalize:::recipe/"
-INTERACTIONS = json.dumps({"type": "record", "name": "Interactions", "namespace": "com.amazonaws.personalize.schema",
-                           "fields": [{"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},
-                                      {"name": "EVENT_TYPE", "type": "string"},
-                                      {"name": "TIMESTAMP", "type": "long"}], "version": "1.0"})
+
+
+def avro(name: str, fields: list[dict]) -> str:
+    """A Personalize schema document (Avro record ``name`` with ``fields``)."""
+    return json.dumps({"type": "record", "name": name, "namespace": "com.amazonaws.personalize.schema",
+                       "fields": fields, "version": "1.0"})
+
+
+INTERACTIONS = avro("Interactions", [{"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},
+                                     {"name": "EVENT_TYPE", "type": "string"}, {"name": "TIMESTAMP", "type": "long"}])
+#: Schemas of the other dataset types of a custom group, by ``datasetType``.
+SCHEMAS = {
+    "Items": avro("Items", [{"name": "ITEM_ID", "type": "string"},
+                            {"name": "GENRE", "type": ["null", "string"], "categorical": True},
+                            {"name": "PRICE", "type": ["null", "float"]}]),
+    "Users": avro("Users", [{"name": "USER_ID", "type": "string"},
+                            {"name": "SEGMENT", "type": ["null", "string"], "categorical": True}]),
+    "Actions": avro("Actions", [{"name": "ACTION_ID", "type": "string"}, {"name": "VALUE", "type": ["null", "long"]}]),
+    "Action_Interactions": avro("ActionInteractions", [
+        {"name": "USER_ID", "type": "string"}, {"name": "ACTION_ID", "type": "string"},
+        {"name": "EVENT_TYPE", "type": "string"}, {"name": "TIMESTAMP", "type": "long"}]),
+}
+WATCHED = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("watch")'
 
 
 def interactions_csv(n_users: int = 30, per_user: int = 40, n_items: int = 50, t0: int = 1_600_000_000) -> bytes:
@@ -42,6 +62,8 @@ class World:
         self.p = boto3.client("personalize", region_name=REGION)
         self.s3 = boto3.client("s3", region_name=REGION)
         self.runtime = boto3.client("personalize-runtime", region_name=REGION)
+        self.events = boto3.client("personalize-events", region_name=REGION)
+        self._names = itertools.count(1)
 
     # ----- helpers
     def missing(self, kind: str, name: str = "missing") -> str:
@@ -49,6 +71,10 @@ class World:
         if kind == "solution-version":
             return arns.arn(REGION, ACCOUNT, "solution", "missing") + "/0123abcd"
         return arns.arn(REGION, ACCOUNT, kind, name)
+
+    def fresh(self, prefix: str) -> str:
+        """A name not used before in this world (cases of a shared world must not collide)."""
+        return f"{prefix}{next(self._names)}"
 
     def upload(self, key: str, body: bytes) -> str:
         if not getattr(self, "_bucket", False):
@@ -67,6 +93,50 @@ class World:
         arn = self.p.create_dataset(name=name, schemaArn=schema, datasetGroupArn=group,
                                     datasetType="Interactions")["datasetArn"]
         settled(lambda: self.p.describe_dataset(datasetArn=arn), "dataset")
+        return arn
+
+    def new_typed_dataset(self, group: str, dataset_type: str, wait: bool = True) -> str:
+        """A ``dataset_type`` dataset (Items, Users, Actions, Action_Interactions) of :data:`SCHEMAS` in
+        ``group`` (one schema per type, shared)."""
+        schema = self.typed_schema(dataset_type)
+        arn = self.p.create_dataset(name=self.fresh(dataset_type.lower()), schemaArn=schema, datasetGroupArn=group,
+                                    datasetType=dataset_type)["datasetArn"]
+        if wait:
+            settled(lambda: self.p.describe_dataset(datasetArn=arn), "dataset")
+        return arn
+
+    def typed_schema(self, dataset_type: str) -> str:
+        cache = self.__dict__.setdefault("_schemas", {})
+        if dataset_type not in cache:
+            cache[dataset_type] = self.p.create_schema(name=f"{dataset_type.lower()}-schema",
+                                                       schema=SCHEMAS[dataset_type])["schemaArn"]
+        return cache[dataset_type]
+
+    def new_tracker(self, group: str, wait: bool = True) -> dict:
+        """CreateEventTracker's answer (``eventTrackerArn``, ``trackingId``) for ``group``."""
+        answer = self.p.create_event_tracker(name=self.fresh("tracker"), datasetGroupArn=group)
+        if wait:
+            settled(lambda: self.p.describe_event_tracker(eventTrackerArn=answer["eventTrackerArn"]), "eventTracker")
+        return answer
+
+    def new_filter(self, name: str, expression: str = WATCHED, group: str | None = None, wait: bool = True) -> str:
+        """A filter of ``group`` (default: :attr:`group`, with its Interactions dataset)."""
+        if group is None:
+            self.dataset
+            group = self.group
+        arn = self.p.create_filter(name=name, datasetGroupArn=group, filterExpression=expression)["filterArn"]
+        if wait:
+            settled(lambda: self.p.describe_filter(filterArn=arn), "filter")
+        return arn
+
+    def new_attribution(self, group: str, name: str | None = None, wait: bool = True, **kw) -> str:
+        """A metric attribution of ``group`` counting ``watch`` events (SAMPLECOUNT())."""
+        kw.setdefault("metrics", [{"eventType": "watch", "expression": "SAMPLECOUNT()", "metricName": "watches"}])
+        kw.setdefault("metricsOutputConfig", {"roleArn": ROLE})
+        arn = self.p.create_metric_attribution(name=name or self.fresh("attribution"), datasetGroupArn=group,
+                                               **kw)["metricAttributionArn"]
+        if wait:
+            settled(lambda: self.p.describe_metric_attribution(metricAttributionArn=arn), "metricAttribution")
         return arn
 
     def new_import(self, dataset: str, name: str, body: bytes | None = None, wait: bool = True) -> str:
@@ -126,6 +196,20 @@ class World:
     @cached_property
     def campaign(self) -> str:
         return self.new_campaign("campaign", self.version)
+
+    @cached_property
+    def tracker(self) -> dict:
+        """The event tracker of :attr:`group` (its ``eventTrackerArn`` and ``trackingId``)."""
+        return self.new_tracker(self.group)
+
+    @cached_property
+    def filter(self) -> str:
+        return self.new_filter("watched")
+
+    @cached_property
+    def attribution(self) -> str:
+        self.dataset
+        return self.new_attribution(self.group, "attribution")
 
     # ----- the domain chain
     @cached_property
