@@ -12,7 +12,7 @@ from .. import filters
 from ..control import lifecycle, quotas
 from ..errors import LimitExceededException
 from . import operation
-from .common import list_page
+from .common import list_page, not_busy
 
 #: Distinct dataset fields across all filters of a dataset group (guide L16484).
 MAX_FIELDS_PER_DATASET_GROUP = 10
@@ -58,6 +58,10 @@ def list_filters(ctx, p):
 
 @operation("DeleteFilter")
 def delete_filter(ctx, p):
+    """Refused (ResourceInUseException) while the filter is still being created."""
     store = ctx.store
-    store.remove(store.get("filter", p["filterArn"]))
+    with store.lock:
+        res = store.get("filter", p["filterArn"])
+        not_busy(res, "filter")
+        store.remove(res)
     return {}
