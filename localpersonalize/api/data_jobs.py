@@ -184,7 +184,7 @@ def update_dataset(ctx, p):
         dataset = store.get("dataset", p["datasetArn"])
         schema = store.get("schema", p["schemaArn"])
         require_active(dataset, "dataset")
-        if (dataset.record.get("latestDatasetUpdate") or {}).get("status") in lifecycle.IN_TRANSITION:
+        if store.transition(dataset, "latestDatasetUpdate") is not None:
             raise ResourceInUseException(f"The dataset {dataset.arn} is already being updated.")
         group = store.get("dataset-group", dataset.parent)
         domain = group.record.get("domain")
