@@ -108,7 +108,9 @@ def list_metric_attribution_metrics(ctx, p):
     """The attribution's metrics in the order they were added."""
     if not p.get("metricAttributionArn"):
         raise InvalidInputException("metricAttributionArn is required.")
-    res = ctx.store.get(KIND, p["metricAttributionArn"])
+    res = ctx.store.find(p["metricAttributionArn"])
+    if res is None or res.kind != KIND:  # the operation declares no ResourceNotFoundException
+        raise InvalidInputException(f"The given metric attribution does not exist: {p['metricAttributionArn']}")
     page, token = paginate(list(res.extra["metrics"]), p, scope="metrics" + res.arn)
     return {"metrics": page, "nextToken": token}
 
