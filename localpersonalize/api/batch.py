@@ -33,11 +33,12 @@ import numpy as np
 from .. import engine, filters, moto_compat
 from ..control import lifecycle, quotas, recipes, themes
 from ..control.lifecycle import ACTIVE, FailedWork
-from ..engine.base import _rank
 from ..errors import InvalidInputException, ResourceInUseException
 from . import operation
 from .common import list_page
-from .runtime import DEFAULT_RESULTS, Served, _base_mask, _filter_mask, _history, _predicted, _top
+from ..control import serving
+from ..control.serving import Served
+from .runtime import DEFAULT_RESULTS
 from .solutions import recipe_for
 
 #: Batch job statuses (BatchInferenceJob.status / BatchSegmentJob.status docs; spec 30 U2).
@@ -108,9 +109,11 @@ def _check_filter(store, filter_arn: str | None, group_arn: str) -> None:
         raise InvalidInputException(f"The filter {filter_arn} belongs to another dataset group than {group_arn}.")
 
 
-def _served(store, version, recipe) -> Served:
+def _served(store, version, recipe, config: dict | None = None) -> Served:
+    """What the job's lines are answered from; ``config``: the job's ``batchInferenceJobConfig`` (its
+    ``itemExplorationConfig`` steers exploration as a campaign's does)."""
     group_arn = version.record["datasetGroupArn"]
-    return Served(recipe, version.extra["trained"], store.find(group_arn).extra["data"], group_arn, {})
+    return Served(recipe, version.extra["trained"], store.find(group_arn).extra["data"], group_arn, config or {})
 
 
 def _read_lines(ctx, bucket: str, key: str) -> list:
@@ -147,21 +150,23 @@ def _error(line, message: str) -> dict:
 
 
 # ----- batch inference
-def _answer(served: Served, codes, scores) -> dict:
-    """``output`` of one line from the runtime's PredictedItems (scores only where the recipe gives them)."""
-    items = _predicted(served, codes, scores, None)
+def _answer(items: list[dict]) -> dict:
+    """``output`` of one line from the serving core's PredictedItems (``scores`` where items have one)."""
     out = {"recommendedItems": [i["itemId"] for i in items]}
-    if served.recipe.returns_scores:
-        out["scores"] = [i["score"] for i in items]
+    if any("score" in i for i in items):
+        out["scores"] = [i["score"] for i in items if "score" in i]
     return out
 
 
 def _mask(ctx, served: Served, filter_arn, line: dict) -> np.ndarray:
-    """GetRecommendations' eligible items for one line: the recipe's own exclusions and the filter with
-    the line's ``filterValues`` (raises InvalidInputException, e.g. a missing INCLUDE parameter)."""
-    allowed = _base_mask(served, line.get("userId"))
+    """GetRecommendations' eligible items (bool[n_catalogue]) for one line: the recipe's own exclusions
+    and the filter with the line's ``filterValues`` (raises InvalidInputException, e.g. a missing
+    INCLUDE parameter)."""
+    n = served.n_catalogue
+    allowed = serving.base_mask(served, line.get("userId"), n)
     if filter_arn:
-        allowed = allowed & _filter_mask(ctx, served, filter_arn, line.get("filterValues"), line, served.n_items)
+        allowed = allowed & serving.filter_mask(ctx.store, served, filter_arn, line.get("filterValues"),
+                                                user_id=line.get("userId"), item_id=line.get("itemId"), n=n)
     return allowed
 
 
@@ -189,59 +194,39 @@ def _check_line(served: Served, line) -> str | None:
 
 def _rank_items(ctx, served: Served, filter_arn, line: dict) -> dict:
     """PERSONALIZED_RANKING: the line's ``itemList`` re-ranked as GetPersonalizedRanking ranks an
-    ``inputList`` (trained items by score, then unknown ones in input order with score 0 for v1)."""
-    data = served.data
-    inputs = list(dict.fromkeys(line["itemList"]))
-    codes = data.items.codes(inputs, add=False)
+    ``inputList`` (serving.rank_items)."""
+    allowed = None
     if filter_arn:
-        mask = _filter_mask(ctx, served, filter_arn, line.get("filterValues"), line, len(data.items) + 1)
-        keep = mask[np.where(codes >= 0, codes, len(data.items))]
-        inputs, codes = [i for i, ok in zip(inputs, keep) if ok], codes[keep]
-    trained = (codes >= 0) & (codes < served.n_items)
-    known = codes[trained]
-    scores = served.trained.model.score(_history(served, line["userId"]), known) if len(known) else np.empty(0)
-    order = np.lexsort((np.arange(len(known)), -scores))
-    out = _answer(served, known[order], scores[order])
-    unknown = [i for i, ok in zip(inputs, trained) if not ok]
-    out["recommendedItems"] += unknown
-    if "scores" in out:
-        out["scores"] += [0.0] * len(unknown) if served.recipe.name == "aws-personalized-ranking" else []
-    return out
+        allowed = serving.filter_mask(ctx.store, served, filter_arn, line.get("filterValues"),
+                                      user_id=line.get("userId"), n=served.n_catalogue + 1)
+    ranked, unknown = serving.rank_items(served, line["userId"], line["itemList"], allowed=allowed)
+    return _answer(serving.ranking_predicted(served, ranked, unknown))
 
 
 def _related(ctx, served: Served, filter_arn, line: dict, k: int) -> dict:
     """RELATED_ITEMS: GetRecommendations with ``itemId`` (an unknown item gets the popular items)."""
-    allowed = _mask(ctx, served, filter_arn, line)
-    codes, scores = _top(served, _history(served, line.get("userId")),
-                         served.data.items.code(line["itemId"], add=False), k, allowed)
-    return _answer(served, codes, scores)
+    ranked = serving.recommend_codes(served, line.get("userId"), k, _mask(ctx, served, filter_arn, line),
+                                     item_code=served.data.items.code(line["itemId"], add=False))
+    return _answer(serving.predicted(served, ranked))
 
 
 def _users_block(ctx, served: Served, filter_arn, lines: list[dict], k: int) -> list[dict]:
-    """USER_PERSONALIZATION / POPULAR_ITEMS for many users at once: the runtime's ``_top`` (history
-    fold-in, eligible mask, repeat-aware top-k) computed for a block of users in one matrix product.
-    Each result equals ``_top`` of that user; a line whose filter cannot be applied gets an ``error``."""
-    model = served.trained.model
+    """USER_PERSONALIZATION / POPULAR_ITEMS for many users at once (serving.recommend_block: one fold-in
+    and one matrix product per block). Each result equals GetRecommendations for that user; a line
+    whose filter cannot be applied gets an ``error``."""
     out: list = [None] * len(lines)
-    masks, histories, rows = [], [], []
+    masks, rows = [], []
     for r, line in enumerate(lines):
         try:
             masks.append(_mask(ctx, served, filter_arn, line))
         except InvalidInputException as exc:
             out[r] = _error(line, exc.message)
             continue
-        histories.append(_history(served, line["userId"]))
         rows.append(r)
     if rows:
-        allowed = np.vstack(masks)
-        log_p, tail = model.log_scores_many(model.histories_csr(histories))
-        log_p[~allowed] = tail[~allowed] = -np.inf
-        idx, vals = _rank(log_p, tail, k)
-        for j, r in enumerate(rows):
-            keep = idx[j] >= 0
-            empty = k <= 0 or not allowed[j].any()
-            codes, scores = (idx[j][keep], vals[j][keep]) if not empty else (np.empty(0, np.int32), np.empty(0))
-            out[r] = {"input": lines[r], "output": _answer(served, codes, scores)}
+        ranked = serving.recommend_block(served, [lines[r]["userId"] for r in rows], np.vstack(masks), k)
+        for r, answer in zip(rows, ranked):
+            out[r] = {"input": lines[r], "output": _answer(serving.predicted(served, answer))}
     return out
 
 
@@ -315,7 +300,7 @@ def create_batch_inference_job(ctx, p):
                   "batchInferenceJobMode": mode, "themeGenerationConfig": p.get("themeGenerationConfig")}
         job = store.create("batch-inference-job", arn, {k_: v for k_, v in record.items() if v is not None},
                            parent=version.arn, tags=p.get("tags"), status=None)
-        served = _served(store, version, recipe)
+        served = _served(store, version, recipe, config)
     bucket = moto_compat.split_s3_uri(input_path)[0]
     job_ctx = _Context(store)
 
@@ -415,8 +400,8 @@ def _segment_lines(ctx, served: Served, filter_arn, k: int, lines: list) -> list
             items = _segment_items(served, line)
             allowed = np.ones(snap.n_users, bool)
             if filter_arn:
-                allowed = _filter_mask(ctx, served, filter_arn, line.get("filterValues"), {}, snap.n_users,
-                                       target="UserID")
+                allowed = serving.filter_mask(ctx.store, served, filter_arn, line.get("filterValues"),
+                                              n=snap.n_users, target="UserID")
         except InvalidInputException as exc:
             out[r] = _error(line, exc.message)
             continue

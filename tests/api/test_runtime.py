@@ -55,8 +55,8 @@ def stream(group_arn, user, items, event_type="click", at=1_700_000_000):
 
 def test_num_results_defaults_to_25_sorted_by_score_with_a_recommendation_id(rt, world):
     answer = rt.get_recommendations(campaignArn=world["up2"], userId="u1")
-    scores = [i["score"] for i in answer["itemList"]]
-    assert len(scores) == 25 and scores == sorted(scores, reverse=True) and 0 < scores[0] <= 1
+    scores = [i["score"] for i in answer["itemList"] if "score" in i]  # explored unknown items have none
+    assert len(answer["itemList"]) == 25 and scores == sorted(scores, reverse=True) and 0 < scores[0] <= 1
     assert answer["recommendationId"].startswith("RID-") and len(answer["recommendationId"]) == 40
 
 
@@ -95,9 +95,10 @@ def test_scores_only_for_the_recipes_that_give_them(rt, world):
 
 
 def test_an_unknown_user_gets_the_popular_items(rt, world):
-    cold = _ids(rt.get_recommendations(campaignArn=world["up2"], userId="nobody", numResults=10))
+    answer = rt.get_recommendations(campaignArn=world["up2"], userId="nobody", numResults=10)["itemList"]
+    cold = [i["itemId"] for i in answer if "Exploration" not in i.get("reason", [])]
     popular = _ids(rt.get_recommendations(campaignArn=world["pop"], userId="nobody", numResults=10))
-    assert cold == popular
+    assert len(cold) == 9 and cold == popular[:9]  # UP-v2 explores 10 % of the places (one of ten)
 
 
 def test_an_unknown_item_gets_popular_related_items(rt, world):
