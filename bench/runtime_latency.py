@@ -9,8 +9,9 @@ that never imports localpersonalize, so moto's backend is not replaced).
 Server: ``localpersonalize serve`` on loopback, sequential boto3 GetRecommendations (1k catalogue), next
 to ``moto_server``'s own ListSchemas.
 
-Run:  python bench/runtime_latency.py [sizes, default 1000,100000,750000] [--calls N]
-Prints p50/p95 in ms and the ratio of p50 to the floor.
+Run:  python bench/runtime_latency.py [sizes, default 1000,100000,750000] [--calls N] [--profile]
+Prints p50/p95 in ms and the ratio of p50 to the floor; ``--profile`` adds a cProfile of 50 requests per
+size (cumulative ms per request of the costliest functions).
 """
 
 from __future__ import annotations
@@ -126,7 +127,31 @@ def in_process(sizes, calls):
             filtered = percentiles(lambda k: rt.get_recommendations(campaignArn=campaign, userId=users[k % len(users)],
                                                                     filterArn=filter_arn), calls)
             results.append((n, trained, plain, filtered))
+            if PROFILE:
+                profile(lambda k: rt.get_recommendations(campaignArn=campaign, userId=users[k % len(users)]),
+                        f"{n} items, no filter")
+                profile(lambda k: rt.get_recommendations(campaignArn=campaign, userId=users[k % len(users)],
+                                                         filterArn=filter_arn), f"{n} items, with the filter")
     return results
+
+
+def profile(fn, title: str, calls: int = 50) -> None:
+    """cProfile of ``calls`` requests: the functions with the most cumulative time, ms per request."""
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    for k in range(calls):
+        fn(k)
+    prof.disable()
+    stats = pstats.Stats(prof)
+    rows = sorted(((v[3] * 1000 / calls, f"{func[0].split('/')[-1]}:{func[2]}") for func, v in stats.stats.items()),
+                  reverse=True)
+    print(f"profile ({title}), cumulative ms per request:")
+    for ms, name in rows[:25]:
+        if ms >= 0.2:
+            print(f"  {ms:8.2f}  {name}")
 
 
 def free_port() -> int:
@@ -208,10 +233,17 @@ def server(n_items: int = 1000) -> tuple[float, float, float]:
     return tuple(results)
 
 
+PROFILE = False
+
+
 def main() -> None:
     sizes = [1000, 100_000, 750_000]
     calls = 300
     args = sys.argv[1:]
+    global PROFILE
+    PROFILE = "--profile" in args
+    if PROFILE:
+        args.remove("--profile")
     if "--calls" in args:
         calls = int(args[args.index("--calls") + 1])
         del args[args.index("--calls"):args.index("--calls") + 2]
