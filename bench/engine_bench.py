@@ -68,6 +68,7 @@ def quality(seeds):
         "popularity-count": "aws-popularity-count",
         "user-personalization": "aws-user-personalization",
         "user-personalization-v2": "aws-user-personalization-v2",
+        "user-personalization (iALS)": ("aws-user-personalization", "ials"),
         "personalized-ranking-v2": "aws-personalized-ranking-v2",
         "sims": "aws-sims",
         "similar-items (genres)": "aws-similar-items",
@@ -78,8 +79,9 @@ def quality(seeds):
         split = split_holdout(x, s)
         n_cat = len(np.unique(x.item_idx))
         for name, recipe in ours.items():
+            recipe, algorithm = recipe if isinstance(recipe, tuple) else (recipe, "auto")
             t0 = time.perf_counter()
-            model = engine.train(recipe, split.train, {}, seed=s, item_features=feats)
+            model = engine.train(recipe, split.train, {}, seed=s, item_features=feats, algorithm=algorithm)
             secs = time.perf_counter() - t0
             recs, _ = model.recommend_many(model.histories_csr(split.history_lists), 25, exclude_seen=True)
             m = ranking_metrics(recs, split.truth, n_cat)

@@ -139,9 +139,9 @@ def measure_repeat_rate(interactions) -> float:
     n = len(interactions)
     if n == 0:
         return 0.0
-    key = interactions.user_idx.astype(np.int64) * interactions.n_items + interactions.item_idx
-    pairs = len(np.unique(key))
-    users = len(np.unique(interactions.user_idx))
+    key = np.sort(interactions.user_idx.astype(np.int64) * interactions.n_items + interactions.item_idx)
+    pairs = 1 + int(np.count_nonzero(np.diff(key)))        # a sort, not np.unique (numpy 2's hash path is ~10x slower)
+    users = int(np.count_nonzero(np.bincount(interactions.user_idx, minlength=interactions.n_users)))
     return float((n - pairs) / (n - users)) if n > users else 0.0
 
 

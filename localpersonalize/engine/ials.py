@@ -8,18 +8,30 @@ otherwise) and confidence ``c_ui = 1 + alpha · r_ui`` (1 for unobserved),
 Each half-step solves, for every user at once,
 ``(YᵀY + reg·I + Yᵀ (C_u − I) Y) x_u = Yᵀ C_u p_u`` by ``cg_steps`` steps of
 conjugate gradient warm-started at the previous factors (Takács et al. 2011;
-the scheme of the `implicit` library). The mat-vec needs the dots
-``x_u·y_i`` only at stored pairs, so one half-step costs
-O(nnz·k·cg_steps + U·k²) (dense-block regime: O(U·I·k·cg_steps) BLAS
-flops, faster in practice above 1 % density). No Python loop over users.
+the scheme of the `implicit` library, ``YᵀY`` computed once per half-step).
+A CG mat-vec needs the dots ``x_u·y_i`` only at the stored pairs: they are
+gathered in cache-sized chunks (:data:`_CHUNK` pairs) and scattered back with
+a scipy CSR product, so one half-step costs O(nnz·k·cg_steps + U·k²) time and
+O(chunk·k) extra memory. Rows are cut into tasks of about :data:`_TASK_PAIRS`
+pairs that run the whole CG on their own rows (CG is independent per row) on
+a thread pool (numpy and scipy release the GIL); the result does not depend
+on the number of threads. No Python loop over users.
 
 Serving is by **fold-in**: for a history h with weights w, the user vector
 is the exact solution of the same normal equations (k×k solve), so a known
 user's vector is reproduced from their training history and new users /
-real-time events need no retraining (spec 70-engine-notes §7.3).
+real-time events need no retraining (spec 70-engine-notes §7.3). Histories
+are solved together: rows of equal length are stacked into one batched
+matrix product and one stacked ``np.linalg.solve`` (:func:`_exact_solve`),
+so a row's answer is the same alone or in a batch.
 Defaults (k=64, alpha=5, reg=1, 15 iterations) are those measured in spec 70 §4.2.
 """
 from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,69 +41,121 @@ from .interactions import Interactions
 
 __all__ = ["IALSModel"]
 
-# Above this density the per-pair dots are taken from dense BLAS blocks (faster
-# than gathering nnz×k rows, spec 70-engine-notes §3.4); below it, by gathering.
-_DENSE_BLOCK_DENSITY = 0.01
-_BLOCK_CELLS = 2_000_000
-# Stored pairs gathered at once in the sparse regime (2M × k=64 float32 = 512 MB per gathered side).
-_GATHER_CHUNK = 2_000_000
+#: Stored pairs whose factor rows are gathered at once (8192 × k=64 float32 = 2 MB: stays in cache).
+_CHUNK = 8192
+#: Stored pairs per CG task (a contiguous row range run by one pool thread).
+_TASK_PAIRS = 1 << 17
+#: Most padded history slots (rows × length) stacked in one batched fold-in solve (× k float64 each).
+_SOLVE_SLOTS = 1 << 16
 
 
-def _cg_half_step(X, Y, C, alpha, reg, cg_steps):
-    """Update X (float32[n, k]) in place for fixed Y (float32[m, k]).
+def _threads() -> int:
+    """Worker threads for the CG tasks: the usable CPUs (``os.sched_getaffinity``), at most 8."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:                                  # not on Linux
+        n = os.cpu_count() or 1
+    return max(1, min(8, n))
 
-    ``C`` is CSR (n, m) with data = r (the raw confidence increments);
-    ``alpha`` scales them. Solves (YᵀY + reg I + Yᵀ diag(alpha r_u) Y) x_u =
-    Σ_i (1 + alpha r_ui) y_i with warm-started batched CG.
+
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limit = None
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """BLAS (OpenBLAS/MKL) limited to one thread inside the block: the CG pool threads are the parallelism,
+    and BLAS threads under each of them oversubscribe the cores (measured on 2 busy cores: 16.8 s instead
+    of 5.1 s for the 1M-pair benchmark fit). The limit is process-wide (that is how BLAS libraries work), so
+    it is reference-counted: concurrent fits (HPO trials) share it and the last one out restores the
+    previous thread count. Uses threadpoolctl (the library ``implicit`` asks its users to apply)."""
+    global _blas_users, _blas_limit
+    from threadpoolctl import threadpool_limits
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limit = threadpool_limits(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
+
+
+def _tasks(indptr: np.ndarray) -> list[tuple[int, int]]:
+    """Contiguous row ranges ``(r0, r1)`` of a CSR holding about :data:`_TASK_PAIRS` stored pairs each."""
+    n = len(indptr) - 1
+    cuts = np.searchsorted(indptr, np.arange(_TASK_PAIRS, int(indptr[-1]), _TASK_PAIRS), side="left")
+    bounds = np.unique(np.r_[0, np.clip(cuts, 0, n), n])
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def _cg_rows(X, Y, G, C, ar, r0, r1, cg_steps):
+    """Run ``cg_steps`` warm-started CG steps for rows ``r0:r1`` of X (float32[n, k], updated in place).
+
+    ``C`` CSR (n, m) of the confidence increments r, ``ar = alpha · C.data`` float32[nnz], ``G = YᵀY +
+    reg·I`` float32[k, k]. Row u solves ``(G + Yᵀ diag(alpha r_u) Y) x_u = Σ_i (1 + alpha r_ui) y_i``.
     """
-    G = Y.T @ Y
-    G[np.diag_indices_from(G)] += reg
-    rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
-    cols = C.indices
-    ar = (alpha * C.data).astype(np.float32)
-    b = sp.csr_matrix(((1.0 + ar).astype(np.float32), cols, C.indptr), shape=C.shape) @ Y
-    n, m = C.shape
-    dense = C.nnz >= _DENSE_BLOCK_DENSITY * n * m
-    small = not dense and C.nnz <= _GATHER_CHUNK
-    Yc = Y[cols] if small else None                    # (nnz, k) gathered once per half-step when small
-    step = max(1, _BLOCK_CELLS // max(1, m))
+    a0, a1 = int(C.indptr[r0]), int(C.indptr[r1])
+    indptr = (C.indptr[r0:r1 + 1] - a0).astype(np.int64)
+    cols = C.indices[a0:a1]
+    w = ar[a0:a1]
+    rows = np.repeat(np.arange(r1 - r0), np.diff(indptr))
+    shape = (r1 - r0, Y.shape[0])
+    k = Y.shape[1]
+    buf_p = np.empty((min(_CHUNK, a1 - a0), k), np.float32)
+    buf_y = np.empty_like(buf_p)
 
-    def sddmm(P):
-        """d[p] = P[rows[p]] · Y[cols[p]] for every stored pair p → float32[nnz]."""
-        if small:
-            return np.einsum("ij,ij->i", P[rows], Yc)
-        if not dense:
-            # sparse regime, large: gather in chunks so memory stays O(chunk · k), not O(nnz · k)
-            d = np.empty(C.nnz, np.float32)
-            for a in range(0, C.nnz, _GATHER_CHUNK):
-                b = min(C.nnz, a + _GATHER_CHUNK)
-                d[a:b] = np.einsum("ij,ij->i", P[rows[a:b]], Y[cols[a:b]])
-            return d
-        # dense regime: BLAS blocks P[s:e] @ Yᵀ and pick the stored cells (spec 70 §3.4)
-        d = np.empty(C.nnz, np.float32)
-        for s in range(0, n, step):
-            e = min(n, s + step)
-            a, b = C.indptr[s], C.indptr[e]
-            d[a:b] = (P[s:e] @ Y.T)[rows[a:b] - s, cols[a:b]]
-        return d
+    def spread(values):
+        return sp.csr_matrix((values, cols, indptr), shape=shape) @ Y
 
     def matvec(P):
-        d = sddmm(P) * ar
-        return P @ G + sp.csr_matrix((d, cols, C.indptr), shape=C.shape) @ Y
+        d = np.empty(a1 - a0, np.float32)                   # d[p] = P[row p] · Y[col p]
+        for a in range(0, a1 - a0, _CHUNK):
+            b = min(a1 - a0, a + _CHUNK)
+            bp, by = buf_p[:b - a], buf_y[:b - a]
+            np.take(P, rows[a:b], axis=0, out=bp, mode="clip")    # indices are valid: "clip" skips
+            np.take(Y, cols[a:b], axis=0, out=by, mode="clip")    # numpy's slow checked path
+            np.matmul(bp[:, None, :], by[:, :, None], out=d[a:b, None, None])
+        d *= w
+        return P @ G + spread(d)
 
-    R = b - matvec(X)
+    x = X[r0:r1]
+    R = spread(1.0 + w) - matvec(x)
     Pd = R.copy()
     rs_old = np.einsum("ij,ij->i", R, R)
     for _ in range(cg_steps):
         AP = matvec(Pd)
         denom = np.einsum("ij,ij->i", Pd, AP)
         a = np.divide(rs_old, denom, out=np.zeros_like(rs_old), where=denom > 0)
-        X += a[:, None] * Pd
+        x += a[:, None] * Pd
         R -= a[:, None] * AP
         rs_new = np.einsum("ij,ij->i", R, R)
         beta = np.divide(rs_new, rs_old, out=np.zeros_like(rs_new), where=rs_old > 0)
         Pd = R + beta[:, None] * Pd
         rs_old = rs_new
+
+
+def _cg_half_step(X, Y, C, alpha, reg, cg_steps, pool):
+    """Update X (float32[n, k]) in place for fixed Y (float32[m, k]) by :func:`_cg_rows` over row tasks.
+
+    ``C`` is CSR (n, m) with data = r (the raw confidence increments); ``alpha`` scales them; ``pool`` a
+    ThreadPoolExecutor (or None: run the tasks in this thread).
+    """
+    G = Y.T @ Y
+    G[np.diag_indices_from(G)] += reg
+    ar = (alpha * C.data).astype(np.float32)
+    tasks = _tasks(C.indptr)
+    run = (lambda t: _cg_rows(X, Y, G, C, ar, t[0], t[1], cg_steps))
+    if pool is None or len(tasks) < 2:
+        for t in tasks:
+            run(t)
+    else:
+        list(pool.map(run, tasks))
 
 
 class IALSModel(Recommender):
@@ -136,9 +200,10 @@ class IALSModel(Recommender):
         Y = (rng.standard_normal((interactions.n_items, factors)) * 0.01).astype(np.float32)
         if item_init is not None:
             Y[:len(item_init)] = item_init[:interactions.n_items]
-        for _ in range(iterations):
-            _cg_half_step(X, Y, Cui, alpha, reg, cg_steps)
-            _cg_half_step(Y, X, Ciu, alpha, reg, cg_steps)
+        with _one_blas_thread(), ThreadPoolExecutor(_threads()) as pool:
+            for _ in range(iterations):
+                _cg_half_step(X, Y, Cui, alpha, reg, cg_steps, pool)
+                _cg_half_step(Y, X, Ciu, alpha, reg, cg_steps, pool)
         pop = np.asarray((Cui > 0).sum(axis=0)).ravel().astype(np.float64)
         return cls(interactions.n_items, pop, Y, X, alpha, reg).learn_repeat_rate(interactions)
 
@@ -195,16 +260,29 @@ def _exact_solve(F: np.ndarray, gram: np.ndarray, H: sp.csr_matrix, alpha: float
 
     ``F`` float32[m, k] are the fixed factors of the other side and ``gram = FᵀF + reg·I`` (float64
     [k, k]); row r solves ``(gram + α Σ_i r_i f_i f_iᵀ) x = Σ_i (1 + α r_i) f_i`` over its stored i.
-    Empty rows give 0. One k×k solve per row (< 1 ms at k = 64).
+    Empty rows give 0. Rows with the same number of stored entries are solved together (one stacked
+    matrix product and one stacked ``np.linalg.solve``, at most :data:`_SOLVE_SLOTS` entries at once), so
+    a row's solution does not depend on the other rows of ``H``. Only the histories' rows of ``F`` are
+    copied (no catalogue-size float64 copy).
     """
     H = sp.csr_matrix(H, dtype=np.float64)
-    out = np.zeros((H.shape[0], F.shape[1]))
-    for r in range(H.shape[0]):
-        s, e = H.indptr[r], H.indptr[r + 1]
-        if s == e:
+    k = F.shape[1]
+    out = np.zeros((H.shape[0], k))
+    lens = np.diff(H.indptr)
+    order = np.argsort(lens, kind="stable")
+    bounds = np.flatnonzero(np.diff(lens[order])) + 1      # runs of equal length in ``order``
+    for s, e in zip(np.r_[0, bounds], np.r_[bounds, len(order)]):
+        L = int(lens[order[s]])
+        if L == 0:
             continue
-        idx, w = H.indices[s:e], H.data[s:e]
-        Fh = F[idx].astype(np.float64)              # only the history's rows (no catalogue-size copy)
-        A = gram + (Fh * (alpha * w)[:, None]).T @ Fh
-        out[r] = np.linalg.solve(A, Fh.T @ (1.0 + alpha * w))
+        step = max(1, _SOLVE_SLOTS // L)
+        for a in range(s, e, step):
+            r = order[a:min(e, a + step)]
+            pos = H.indptr[r][:, None] + np.arange(L)      # (n_b, L) positions of the rows' entries
+            Fh = F[H.indices[pos]].astype(np.float64)       # (n_b, L, k)
+            aw = alpha * H.data[pos]                        # (n_b, L)
+            A = np.matmul(np.ascontiguousarray((Fh * aw[:, :, None]).transpose(0, 2, 1)), Fh)
+            A += gram
+            rhs = np.matmul((1.0 + aw)[:, None, :], Fh)     # (n_b, 1, k)
+            out[r] = np.linalg.solve(A, rhs.transpose(0, 2, 1))[:, :, 0]
     return out

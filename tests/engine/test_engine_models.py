@@ -143,14 +143,28 @@ def test_recency_weights_half_life():
     assert m.toarray()[0].tolist() == [0, 0, 0.5, 0, 1.0, 0]
 
 
-def test_ials_dense_block_and_gather_paths_agree(two_groups, monkeypatch):
+def test_ials_factors_do_not_depend_on_chunks_tasks_or_threads(two_groups, monkeypatch):
     import localpersonalize.engine.ials as ials
-    monkeypatch.setattr(ials, "_DENSE_BLOCK_DENSITY", 0.0)     # force BLAS blocks
     a = IALSModel.fit(two_groups, factors=8, iterations=3, seed=1)
-    monkeypatch.setattr(ials, "_DENSE_BLOCK_DENSITY", 2.0)     # force the gather path
-    monkeypatch.setattr(ials, "_BLOCK_CELLS", 1000)
+    monkeypatch.setattr(ials, "_CHUNK", 7)              # many gather chunks
+    monkeypatch.setattr(ials, "_TASK_PAIRS", 50)        # many row tasks on the pool
     b = IALSModel.fit(two_groups, factors=8, iterations=3, seed=1)
-    assert np.allclose(a.item_factors, b.item_factors, atol=1e-4)
+    monkeypatch.setattr(ials, "_threads", lambda: 1)
+    c = IALSModel.fit(two_groups, factors=8, iterations=3, seed=1)
+    assert np.allclose(a.item_factors, b.item_factors, atol=1e-5)
+    assert np.array_equal(b.item_factors, c.item_factors)
+
+
+def test_ials_batched_fold_in_equals_one_row_fold_in(two_groups, monkeypatch):
+    import localpersonalize.engine.ials as ials
+    m = IALSModel.fit(two_groups, factors=8, iterations=5, seed=0)
+    hs = [two_groups.history(u) for u in range(20)] + [np.array([], np.int32), np.array([3]), np.array([3, 3, 5])]
+    H = histories_to_csr(hs, 100, half_life=5.0)
+    many = m.fold_in(H)
+    one = np.vstack([m.fold_in(H[r]) for r in range(H.shape[0])])
+    assert np.array_equal(many, one) and not many[20].any()
+    monkeypatch.setattr(ials, "_SOLVE_SLOTS", 3)        # one row per stacked solve
+    assert np.allclose(m.fold_in(H), many, rtol=1e-10, atol=1e-12)
 
 
 def test_ials_fold_in_solves_the_als_normal_equations(two_groups):
