@@ -119,9 +119,12 @@ class Store:
             return [r for r in self._resources.values() if r.kind == kind and (where is None or where(r))]
 
     def remove(self, res: Resource) -> None:
-        """Forget ``res``, its transitions and its timers (keys ``(arn, ...)``)."""
+        """Forget ``res``, its transitions and its timers (keys ``(arn, ...)``), and so every resource under
+        it: jobs go with their dataset, dataset group or solution version, as in the service."""
         with self.lock:
             self._resources.pop(res.arn, None)
+            for child in [r for r in self._resources.values() if r.parent == res.arn]:
+                self.remove(child)
             for key in [k for k in self._transitions if k[0] == res.arn]:
                 del self._transitions[key]
             for key in [k for k in self._timers if isinstance(k, tuple) and k[0] == res.arn]:

@@ -1,5 +1,5 @@
 """Conformance of batch inference jobs and batch segment jobs, by operation (one shared world for the
-module: the popularity version of the custom chain, and an Item-Affinity version beside it)."""
+module: the popularity version of the custom chain, and its Item-Affinity version beside it)."""
 
 from __future__ import annotations
 
@@ -30,14 +30,6 @@ def world(shared_world):
     return shared_world
 
 
-def segment_version(w) -> str:
-    """An ACTIVE Item-Affinity version of the shared group."""
-    if "segment_version" not in w.__dict__:
-        w.import_job
-        w.segment_version = w.new_version(w.new_solution("affinity", "aws-item-affinity"))
-    return w.segment_version
-
-
 def job(w, kind, version=None, name=None, input_path=None, output_path=None, **kw):
     """Create a batch job of ``kind`` (``inference``: users of the popularity version; ``segment``: items
     of the Item-Affinity version) reading one JSON Lines file."""
@@ -45,7 +37,7 @@ def job(w, kind, version=None, name=None, input_path=None, output_path=None, **k
     if input_path is None:
         line = b'{"userId": "u1"}\n{"userId": "u2"}\n' if kind == "inference" else b'{"itemId": "i1"}\n'
         input_path = w.upload(f"{kind}-in/lines.json", line)
-    version = version or (w.version if kind == "inference" else segment_version(w))
+    version = version or (w.version if kind == "inference" else w.affinity_version)
     return getattr(w.p, create)(jobName=name or w.fresh(kind), solutionVersionArn=version, roleArn=ROLE,
                                 jobInput={"s3DataSource": {"path": input_path}},
                                 jobOutput={"s3DataDestination": {"path": output_path or f"s3://bucket/{kind}-out/"}},
@@ -97,7 +89,7 @@ def family(kind, create_op, describe_op, list_op, arn_key, record, plural):
              match="CREATE PENDING"),
         Case(create_op, lambda w: job(w, kind, input_path="s3://bucket/same/", output_path="s3://bucket/same/"),
              raises="InvalidInputException", match="another folder than the input"),
-        Case(create_op, lambda w: job(w, kind, w.version if kind == "segment" else segment_version(w)),
+        Case(create_op, lambda w: job(w, kind, w.version if kind == "segment" else w.affinity_version),
              raises="InvalidInputException", name=f"{other}-recipe"),
         Case(create_op, lambda w: job(w, kind, filterArn=w.missing("filter")), raises="ResourceNotFoundException",
              match="The given filter does not exist", name="filter"),
@@ -106,11 +98,11 @@ def family(kind, create_op, describe_op, list_op, arn_key, record, plural):
         Case(create_op, lambda w: job(w, kind, tags=TAGS51), raises="TooManyTagsException"),
         Case(describe_op, lambda w: getattr(w.p, KINDS[kind][2])(**{arn_key: shared_job(w, kind)}),
              check=lambda r, w: r[record]["status"] == "ACTIVE" and r[record]["jobName"] == kind
-             and r[record]["solutionVersionArn"] == (w.version if kind == "inference" else w.segment_version)),
+             and r[record]["solutionVersionArn"] == (w.version if kind == "inference" else w.affinity_version)),
         Case(describe_op, lambda w: getattr(w.p, KINDS[kind][2])(**{arn_key: w.missing(f"batch-{kind}-job")}),
              raises="ResourceNotFoundException", match="does not exist"),
         Case(list_op, lambda w: (shared_job(w, kind), getattr(w.p, f"list_batch_{kind}_jobs")(
-            solutionVersionArn=w.version if kind == "inference" else w.segment_version)),
+            solutionVersionArn=w.version if kind == "inference" else w.affinity_version)),
              check=lambda r, w: w.__dict__[f"{kind}_job"] in [j[arn_key] for j in r[1][plural]]),
         Case(list_op, lambda w: getattr(w.p, f"list_batch_{kind}_jobs")(nextToken="forged"),
              raises="InvalidNextTokenException"),

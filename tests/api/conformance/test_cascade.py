@@ -15,12 +15,16 @@ from botocore.exceptions import ClientError
 
 from localpersonalize.control import clock
 
-from .world import REGION
+from .world import REGION, ROLE
 
 #: (List operation (python name), result key, ARN key, delete operation, its ARN parameter), children first.
 CLEANUP = [
     ("list_campaigns", "campaigns", "campaignArn", "delete_campaign", "campaignArn"),
     ("list_recommenders", "recommenders", "recommenderArn", "delete_recommender", "recommenderArn"),
+    ("list_event_trackers", "eventTrackers", "eventTrackerArn", "delete_event_tracker", "eventTrackerArn"),
+    ("list_filters", "Filters", "filterArn", "delete_filter", "filterArn"),
+    ("list_metric_attributions", "metricAttributions", "metricAttributionArn", "delete_metric_attribution",
+     "metricAttributionArn"),
     ("list_solutions", "solutions", "solutionArn", "delete_solution", "solutionArn"),
     ("list_datasets", "datasets", "datasetArn", "delete_dataset", "datasetArn"),
     ("list_dataset_groups", "datasetGroups", "datasetGroupArn", "delete_dataset_group", "datasetGroupArn"),
@@ -39,14 +43,59 @@ PAGINATED = [
     ("list_campaigns", "campaigns", lambda w, i: w.new_campaign(f"pc{i}", w.version)),
     ("list_recommenders", "recommenders", lambda w, i: w.new_recommender(f"pr{i}", wait=False)),
     ("list_recipes", "recipes", None),
+    ("list_event_trackers", "eventTrackers", lambda w, i: w.new_tracker(w.new_group(f"pe{i}"))),
+    ("list_filters", "Filters", lambda w, i: w.new_filter(f"pf{i}")),
+    ("list_metric_attributions", "metricAttributions", lambda w, i: w.new_attribution(w.new_group(f"pm{i}"))),
+    ("list_metric_attribution_metrics", "metrics", None),
+    ("list_dataset_export_jobs", "datasetExportJobs", lambda w, i: w.p.create_dataset_export_job(
+        jobName=f"px{i}", datasetArn=w.dataset, roleArn=ROLE, jobOutput={"s3DataDestination": {"path": "s3://b/x/"}})),
+    ("list_batch_inference_jobs", "batchInferenceJobs", lambda w, i: w.p.create_batch_inference_job(
+        jobName=f"pb{i}", solutionVersionArn=w.version, roleArn=ROLE, **_batch_paths(w, "users.json", "u1"))),
+    ("list_batch_segment_jobs", "batchSegmentJobs", lambda w, i: w.p.create_batch_segment_job(
+        jobName=f"ps{i}", solutionVersionArn=w.affinity_version, roleArn=ROLE, **_batch_paths(w, "items.json", "i1"))),
 ]
 
 
+def _batch_paths(w, name: str, line_id: str) -> dict:
+    """jobInput/jobOutput of a batch job reading one line (a userId or an itemId)."""
+    key = "userId" if name == "users.json" else "itemId"
+    path = w.upload(f"in/{name}", f'{{"{key}": "{line_id}"}}\n'.encode())
+    return {"jobInput": {"s3DataSource": {"path": path}}, "jobOutput": {"s3DataDestination": {"path": "s3://bucket/out/"}}}
+
+
+
+#: Jobs cannot be deleted: they go with their parents. (List operation, result key) of each.
+JOBS = [("list_dataset_import_jobs", "datasetImportJobs"), ("list_dataset_export_jobs", "datasetExportJobs"),
+        ("list_data_deletion_jobs", "dataDeletionJobs"), ("list_solution_versions", "solutionVersions"),
+        ("list_batch_inference_jobs", "batchInferenceJobs"), ("list_batch_segment_jobs", "batchSegmentJobs")]
+
+
 def everything(w):
-    """One of each resource of these families (custom chain with a $LATEST campaign, domain chain)."""
+    """One of each resource (custom chain with a $LATEST campaign, domain chain, an event tracker, a filter,
+    a metric attribution) and of each job (export, data deletion, batch inference, batch segment)."""
     w.campaign
     w.new_campaign("latest", w.solution + "/$LATEST", campaignConfig={"syncWithLatestSolutionVersion": True})
     w.recommender
+    w.tracker, w.filter, w.attribution
+    out = {"s3DataDestination": {"path": "s3://bucket/out/"}}
+    p = w.p
+    jobs = [("describe_dataset_export_job", "datasetExportJobArn", "datasetExportJob", p.create_dataset_export_job(
+                jobName="export", datasetArn=w.dataset, roleArn=ROLE, jobOutput=out)),
+            ("describe_data_deletion_job", "dataDeletionJobArn", "dataDeletionJob", p.create_data_deletion_job(
+                jobName="deletion", datasetGroupArn=w.group, roleArn=ROLE,
+                dataSource={"dataLocation": w.upload("delete.csv", b"USER_ID\nghost\n")})),
+            ("describe_batch_inference_job", "batchInferenceJobArn", "batchInferenceJob", p.create_batch_inference_job(
+                jobName="inference", solutionVersionArn=w.version, roleArn=ROLE, jobOutput=out,
+                jobInput={"s3DataSource": {"path": w.upload("in/users.json", b'{"userId": "u1"}\n')}})),
+            ("describe_batch_segment_job", "batchSegmentJobArn", "batchSegmentJob", p.create_batch_segment_job(
+                jobName="segment", solutionVersionArn=w.affinity_version,
+                roleArn=ROLE, jobOutput=out,
+                jobInput={"s3DataSource": {"path": w.upload("in/items.json", b'{"itemId": "i1"}\n')}}))]
+    for describe, key, record, answer in jobs:  # a cleanup script waits for running jobs first
+        deadline = time.time() + 30
+        while getattr(p, describe)(**{key: answer[key]})[record]["status"] not in ("ACTIVE", "COMPLETED"):
+            assert time.time() < deadline, f"{answer[key]} did not finish"
+            time.sleep(0.01)
 
 
 def cleanup(p, timeout=30.0) -> int:
@@ -84,10 +133,8 @@ def test_create_everything_then_delete_in_dependency_order_leaves_an_empty_accou
     if pacing == "stepped":  # stepped resources move when described: a poller describes them
         _describe_while_deleting(world)
     assert cleanup(p) >= 10
-    for list_op, key, *_ in CLEANUP:
+    for list_op, key, *_ in CLEANUP + JOBS:
         assert getattr(p, list_op)()[key] == [], list_op
-    assert p.list_solution_versions()["solutionVersions"] == []
-    assert p.list_dataset_import_jobs()["datasetImportJobs"] == []
 
 
 def _describe_while_deleting(world):
@@ -97,7 +144,9 @@ def _describe_while_deleting(world):
     p = boto3.client("personalize", region_name=REGION)
     describe = {"campaign": ("describe_campaign", "campaignArn"), "recommender": ("describe_recommender", "recommenderArn"),
                 "solution": ("describe_solution", "solutionArn"), "dataset": ("describe_dataset", "datasetArn"),
-                "dataset-group": ("describe_dataset_group", "datasetGroupArn")}
+                "dataset-group": ("describe_dataset_group", "datasetGroupArn"),
+                "eventTracker": ("describe_event_tracker", "eventTrackerArn"), "filter": ("describe_filter", "filterArn"),
+                "metricAttribution": ("describe_metric_attribution", "metricAttributionArn")}
     stop = time.time() + 20
 
     def poll():
@@ -129,6 +178,9 @@ def test_boto3_paginators_page_through_every_item_once(world, paginator, key, ma
         w.dataset, w.domain_dataset
     if paginator == "list_solution_versions":
         kwargs = {"solutionArn": w.solution}
+    if paginator == "list_metric_attribution_metrics":
+        kwargs = {"metricAttributionArn": w.new_attribution(w.group, metrics=[
+            {"eventType": "watch", "expression": "SAMPLECOUNT()", "metricName": f"m{i}"} for i in range(3)])}
     full = [_arn(i) for i in getattr(w.p, paginator)(**kwargs)[key]]
     pages = list(w.p.get_paginator(paginator).paginate(PaginationConfig={"PageSize": 1}, **kwargs))
     paged = [_arn(item) for page in pages for item in page[key]]
@@ -137,8 +189,8 @@ def test_boto3_paginators_page_through_every_item_once(world, paginator, key, ma
 
 
 def _arn(summary: dict) -> str:
-    """The ARN of a List summary (its first ``...Arn`` member)."""
-    return next(v for k, v in summary.items() if k.endswith("Arn"))
+    """The ARN of a List summary (its first ``...Arn`` member), or the name of a metric."""
+    return next((v for k, v in summary.items() if k.endswith("Arn")), summary.get("metricName"))
 
 
 def test_a_page_token_survives_creations_between_pages(world):

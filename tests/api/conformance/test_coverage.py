@@ -1,6 +1,6 @@
-"""The conformance cases account for every operation they claim and every error the model declares for
-it: each has a success case, and each declared error a case or a reason in UNREACHABLE. Also checks the
-harness itself catches answers the model does not allow."""
+"""The conformance cases account for every operation of the three models (each claimed by one family
+module) and every error the model declares for it: each has a success case, and each declared error a
+case or a reason in UNREACHABLE. Also checks the harness itself catches answers the model does not allow."""
 
 from __future__ import annotations
 
@@ -34,6 +34,20 @@ def test_every_case_raises_only_errors_its_operation_declares():
         for case in module.CASES:
             if case.raises is not None:
                 assert case.raises in harness.error_codes(case.operation) | {"ValidationException"}, case.id
+
+
+def test_every_operation_of_the_three_models_has_a_conformance_module():
+    names = {op.name for op in models.all_operations()}
+    assert len(names) == 79  # personalize 71, personalize-runtime 3, personalize-events 5
+    unclaimed = sorted(names - {op for _, op in CLAIMED})
+    assert not unclaimed, f"no conformance module claims {unclaimed}"
+
+
+def test_unreachable_reasons_name_declared_errors_of_claimed_operations():
+    for module in FAMILIES:
+        for (operation, code), why in module.UNREACHABLE.items():
+            assert operation in module.OPERATIONS and code in harness.error_codes(operation), (operation, code)
+            assert why.strip(), (operation, code)
 
 
 def test_operations_are_claimed_once_and_exist():

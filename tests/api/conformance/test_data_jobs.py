@@ -11,7 +11,7 @@ from localpersonalize.control import clock
 
 from .harness import Case, cases_test
 from .test_datasets import PATTERN, TAGS51, quota
-from .world import ROLE, SCHEMAS, avro, settled
+from .world import ROLE, SCHEMAS, avro, once, settled
 
 OPERATIONS = ["CreateDatasetExportJob", "DescribeDatasetExportJob", "ListDatasetExportJobs",
               "CreateDataDeletionJob", "DescribeDataDeletionJob", "ListDataDeletionJobs", "UpdateDataset"]
@@ -45,14 +45,13 @@ def export(w, dataset=None, name=None, **kw):
                                          roleArn=ROLE, ingestionMode="BULK", **kw)
 
 
+@once
 def export_job(w) -> str:
     """The module's export job of the shared dataset (ACTIVE)."""
-    if "export_job" not in w.__dict__:
-        arn = export(w, name="export")["datasetExportJobArn"]
-        assert settled(lambda: w.p.describe_dataset_export_job(datasetExportJobArn=arn),
-                       "datasetExportJob")["status"] == "ACTIVE"
-        w.export_job = arn
-    return w.export_job
+    arn = export(w, name="export")["datasetExportJobArn"]
+    assert settled(lambda: w.p.describe_dataset_export_job(datasetExportJobArn=arn),
+                   "datasetExportJob")["status"] == "ACTIVE"
+    return arn
 
 
 def pending_dataset(w, dataset_type="Interactions") -> str:
@@ -75,13 +74,13 @@ def delete_users(w, group=None, name=None, location=None, **kw):
                                         dataSource={"dataLocation": location or deletion_input(w)}, roleArn=ROLE, **kw)
 
 
+@once
 def deletion_job(w) -> str:
     """The module's data deletion job of the shared group (COMPLETED)."""
-    if "deletion_job" not in w.__dict__:
-        w.deletion_job = delete_users(w, name="deletion")["dataDeletionJobArn"]
-        job = completed(w, w.deletion_job)
-        assert job["status"] == "COMPLETED" and job["numDeleted"] == 0, job
-    return w.deletion_job
+    arn = delete_users(w, name="deletion")["dataDeletionJobArn"]
+    job = completed(w, arn)
+    assert job["status"] == "COMPLETED" and job["numDeleted"] == 0, job
+    return arn
 
 
 def completed(w, arn, timeout=30.0) -> dict:
@@ -142,7 +141,7 @@ CASES = [
         datasetExportJobArn=w.missing("dataset-export-job")), raises="ResourceNotFoundException",
          match="does not exist"),
     Case("ListDatasetExportJobs", lambda w: (export_job(w), w.p.list_dataset_export_jobs(datasetArn=w.dataset)),
-         check=lambda r, w: w.export_job in [j["datasetExportJobArn"] for j in r[1]["datasetExportJobs"]]),
+         check=lambda r, w: export_job(w) in [j["datasetExportJobArn"] for j in r[1]["datasetExportJobs"]]),
     Case("ListDatasetExportJobs", lambda w: w.p.list_dataset_export_jobs(nextToken="forged"),
          raises="InvalidNextTokenException"),
     # ----- data deletion jobs
@@ -167,7 +166,7 @@ CASES = [
     Case("DescribeDataDeletionJob", lambda w: w.p.describe_data_deletion_job(
         dataDeletionJobArn=w.missing("data-deletion-job")), raises="ResourceNotFoundException", match="does not exist"),
     Case("ListDataDeletionJobs", lambda w: (deletion_job(w), w.p.list_data_deletion_jobs(datasetGroupArn=w.group)),
-         check=lambda r, w: w.deletion_job in [j["dataDeletionJobArn"] for j in r[1]["dataDeletionJobs"]]),
+         check=lambda r, w: deletion_job(w) in [j["dataDeletionJobArn"] for j in r[1]["dataDeletionJobs"]]),
     Case("ListDataDeletionJobs", lambda w: w.p.list_data_deletion_jobs(nextToken="forged"),
          raises="InvalidNextTokenException"),
     # ----- UpdateDataset

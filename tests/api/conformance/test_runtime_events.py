@@ -10,7 +10,7 @@ import pytest
 from localpersonalize.control import clock
 
 from .harness import Case, cases_test
-from .world import ROLE, interactions_csv, settled
+from .world import interactions_csv, once
 
 OPERATIONS = ["GetRecommendations", "GetPersonalizedRanking", "GetActionRecommendations",
               "PutEvents", "PutItems", "PutUsers", "PutActions", "PutActionInteractions"]
@@ -26,22 +26,13 @@ def world(shared_world):
     return shared_world
 
 
-def cached(fn):
-    """A world attribute built once by ``fn(world)``, kept on the (shared) world."""
-    def get(w):
-        if fn.__name__ not in w.__dict__:
-            w.__dict__[fn.__name__] = fn(w)
-        return w.__dict__[fn.__name__]
-    return get
-
-
-@cached
+@once
 def ranking_campaign(w) -> str:
     w.import_job
     return w.new_campaign("ranking", w.new_version(w.new_solution("ranking", "aws-personalized-ranking")))
 
 
-@cached
+@once
 def nba(w) -> dict:
     """A custom group with Interactions, Actions and Action interactions (imported), and a campaign of an
     ACTIVE Next-Best-Action version: {"group", "actions", "action_interactions", "tracking", "campaign"}."""
@@ -61,12 +52,12 @@ def nba(w) -> dict:
     return out
 
 
-@cached
+@once
 def items(w) -> str:
     return w.new_typed_dataset(w.group, "Items")
 
 
-@cached
+@once
 def users(w) -> str:
     return w.new_typed_dataset(w.group, "Users")
 

@@ -50,6 +50,15 @@ def interactions_csv(n_users: int = 30, per_user: int = 40, n_items: int = 50, t
     return ("USER_ID,ITEM_ID,EVENT_TYPE,TIMESTAMP\n" + "\n".join(rows) + "\n").encode()
 
 
+def once(fn):
+    """``fn(world)`` computed once per world and kept on it (a lazily built resource of a module's cases)."""
+    def get(world):
+        if fn.__name__ not in world.__dict__:
+            world.__dict__[fn.__name__] = fn(world)
+        return world.__dict__[fn.__name__]
+    return get
+
+
 def settled(describe, key: str) -> dict:
     """Poll until the record leaves every in-between status (helpers.wait_for, plus DELETE/STOP/START)."""
     return wait_for(describe, key)
@@ -196,6 +205,12 @@ class World:
     @cached_property
     def campaign(self) -> str:
         return self.new_campaign("campaign", self.version)
+
+    @cached_property
+    def affinity_version(self) -> str:
+        """An ACTIVE Item-Affinity version (USER_SEGMENTATION, for batch segment jobs) of :attr:`group`."""
+        self.import_job
+        return self.new_version(self.new_solution("affinity", "aws-item-affinity"))
 
     @cached_property
     def tracker(self) -> dict:
