@@ -110,17 +110,21 @@ def put_events(w, tracking=None, **kw):
                                eventList=kw.pop("eventList", None) or [event()], **kw)
 
 
-def put(operation, member, id_key, properties, dataset):
-    """A Put<Entities> call of one entity with ``properties`` into ``dataset(w)``."""
-    def call(w, **kw):
-        entity = {id_key: "new1", **({"properties": properties} if properties else {}), **kw}
-        return getattr(w.events, operation)(datasetArn=dataset(w), **{member: [entity]})
-    return call
+def entity_cases(operation, member, id_key, dataset_type, dataset, other, properties):
+    """The cases of one Put<Entities> operation (the three declare the same errors): one entity with
+    ``properties`` into ``dataset(w)``; a missing, a CREATE PENDING and an ``other(w)`` (wrong type) dataset."""
+    def put_one(w, arn, **entity):
+        return getattr(w.events, f"put_{member}")(datasetArn=arn, **{member: [dict({id_key: "x"}, **entity)]})
 
-
-put_items = put("put_items", "items", "itemId", '{"genre": "Comedy", "price": 9.5}', items)
-put_users = put("put_users", "users", "userId", '{"segment": "gold"}', users)
-put_actions = put("put_actions", "actions", "actionId", '{"value": 4}', lambda w: nba(w)["actions"])
+    return [
+        Case(operation, lambda w: put_one(w, dataset(w), **{id_key: "new1", "properties": properties}),
+             check=stored(dataset, "new1")),
+        Case(operation, lambda w: put_one(w, w.missing("dataset")), raises="ResourceNotFoundException",
+             match="The given dataset does not exist"),
+        Case(operation, lambda w: put_one(w, pending(dataset_type)(w)), raises="ResourceInUseException",
+             match="CREATE PENDING"),
+        Case(operation, lambda w: put_one(w, other(w)), raises="InvalidInputException", match=f"not {dataset_type}"),
+    ]
 
 
 def put_action_interactions(w, tracking=None, **kw):
@@ -173,27 +177,6 @@ CASES = [
          match="does not exist"),
     Case("PutEvents", lambda w: put_events(w, eventList=[event(properties="{not json")]),
          raises="InvalidInputException", name="properties"),
-    Case("PutItems", put_items, check=stored(items, "new1")),
-    Case("PutItems", lambda w: w.events.put_items(datasetArn=w.missing("dataset"), items=[{"itemId": "x"}]),
-         raises="ResourceNotFoundException", match="The given dataset does not exist"),
-    Case("PutItems", lambda w: w.events.put_items(datasetArn=pending("Items")(w), items=[{"itemId": "x"}]),
-         raises="ResourceInUseException", match="CREATE PENDING"),
-    Case("PutItems", lambda w: w.events.put_items(datasetArn=users(w), items=[{"itemId": "x"}]),
-         raises="InvalidInputException", match="not Items"),
-    Case("PutUsers", put_users, check=stored(users, "new1")),
-    Case("PutUsers", lambda w: w.events.put_users(datasetArn=w.missing("dataset"), users=[{"userId": "x"}]),
-         raises="ResourceNotFoundException", match="The given dataset does not exist"),
-    Case("PutUsers", lambda w: w.events.put_users(datasetArn=pending("Users")(w), users=[{"userId": "x"}]),
-         raises="ResourceInUseException", match="CREATE PENDING"),
-    Case("PutUsers", lambda w: w.events.put_users(datasetArn=items(w), users=[{"userId": "x"}]),
-         raises="InvalidInputException", match="not Users"),
-    Case("PutActions", put_actions, check=stored(lambda w: nba(w)["actions"], "new1")),
-    Case("PutActions", lambda w: w.events.put_actions(datasetArn=w.missing("dataset"), actions=[{"actionId": "x"}]),
-         raises="ResourceNotFoundException", match="The given dataset does not exist"),
-    Case("PutActions", lambda w: w.events.put_actions(datasetArn=pending("Actions")(w), actions=[{"actionId": "x"}]),
-         raises="ResourceInUseException", match="CREATE PENDING"),
-    Case("PutActions", lambda w: w.events.put_actions(datasetArn=items(w), actions=[{"actionId": "x"}]),
-         raises="InvalidInputException", match="not Actions"),
     Case("PutActionInteractions", put_action_interactions),
     Case("PutActionInteractions", lambda w: put_action_interactions(w, "unknown-tracking-id"),
          raises="ResourceNotFoundException", match="does not exist"),
@@ -202,6 +185,9 @@ CASES = [
          raises="ResourceInUseException", match="is not ACTIVE"),
     Case("PutActionInteractions", lambda w: put_action_interactions(w, userId=None, eventType="Clicked"),
          raises="InvalidInputException", match="Taken, Not Taken or Viewed"),
+    *entity_cases("PutItems", "items", "itemId", "Items", items, users, '{"genre": "Comedy", "price": 9.5}'),
+    *entity_cases("PutUsers", "users", "userId", "Users", users, items, '{"segment": "gold"}'),
+    *entity_cases("PutActions", "actions", "actionId", "Actions", lambda w: nba(w)["actions"], items, '{"value": 4}'),
 ]
 
 test_conformance = cases_test(CASES)
