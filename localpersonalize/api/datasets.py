@@ -11,7 +11,7 @@ from ..data import csv_import, schemas
 from ..data.datasets import DatasetGroupData
 from ..errors import InvalidInputException, ResourceInUseException
 from .. import moto_compat
-from . import operation
+from . import metric_attributions, operation
 from .data_jobs import DataSource
 from .common import bool_param, delete, list_page, no_busy_children, no_children, require_active
 
@@ -225,7 +225,7 @@ def create_dataset_import_job(ctx, p):
             raise FailedWork(str(exc)) from None
         store.touch(dataset)
 
-    lifecycle.run_work(job, store, work)
+    lifecycle.run_work(job, store, work, on_done=metric_attributions.import_publisher(ctx, job))
     return {"datasetImportJobArn": arn}
 
 

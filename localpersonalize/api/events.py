@@ -22,7 +22,7 @@ from ..errors import (
     ResourceInUseException,
     ResourceNotFoundException,
 )
-from . import operation
+from . import metric_attributions, operation
 from .common import delete, list_page, require_active
 
 
@@ -71,8 +71,9 @@ def delete_event_tracker(ctx, p):
 
 # ----- personalize-events
 def _tracker_group(ctx, tracking_id: str):
-    """The dataset group data behind an ACTIVE item-interaction tracker. PutEvents declares only
-    InvalidInputException, so an unknown or not yet ACTIVE tracking ID gets it (spec 40 §3)."""
+    """The dataset group (a Resource; its rows are ``extra["data"]``) behind an ACTIVE item-interaction
+    tracker. PutEvents declares only InvalidInputException, so an unknown or not yet ACTIVE tracking ID
+    gets it (spec 40 §3)."""
     store = ctx.store
     with store.lock:
         found = store.all("event-tracker", lambda t: t.record.get("trackingId") == tracking_id)
@@ -82,8 +83,7 @@ def _tracker_group(ctx, tracking_id: str):
         if tracker.status != lifecycle.ACTIVE:
             raise InvalidInputException(f"The event tracker {tracker.arn} is not ACTIVE yet "
                                         f"(status: {tracker.status}); wait before sending events.")
-        group = store.get("dataset-group", tracker.parent)
-    return group.extra["data"]
+        return store.get("dataset-group", tracker.parent)
 
 
 def _store(dataset, rows, **kwargs) -> None:
@@ -105,14 +105,15 @@ def put_events(ctx, p):
     """Append 1-10 events to the group's Interactions dataset (spec 40 §3): ``sentAt`` → TIMESTAMP,
     ``properties`` by camelCase key; anonymous events (no ``userId``) are kept under ``sessionId`` and
     merged into the user once an event carries both. All or nothing."""
-    data = _tracker_group(ctx, p["trackingId"])
-    dataset = data.dataset("INTERACTIONS")
+    group = _tracker_group(ctx, p["trackingId"])
+    dataset = group.extra["data"].dataset("INTERACTIONS")
     if dataset is None:
         raise InvalidInputException("The dataset group has no Interactions dataset: create one (it may stay "
                                     "empty) before recording events.")
     user_id = p.get("userId")
     rows = _rows(lambda e, k: records.event_record(e, user_id, dataset.schema, k), p["eventList"])
     _store(dataset, rows, sessions=[p["sessionId"]] * len(rows), event_ids=[e.get("eventId") for e in p["eventList"]])
+    metric_attributions.record_events(ctx, group.arn, rows, p["eventList"])
     return {}
 
 

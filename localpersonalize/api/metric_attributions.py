@@ -14,9 +14,9 @@ attribution's ``metricsOutputConfig.s3DataDestination.path``:
   the time).
 
 Only events recorded and jobs created while the attribution is ACTIVE are reported (guide L17371).
-Hooks: the runtime answers (recommendation ID → campaign/recommender), PutEvents and
-CreateDatasetImportJob are observed by wrapping their registered handlers (:func:`_observe`); their
-modules are not changed.
+The operations call attribution explicitly: the runtime calls ``control.attribution.record_recommendation``
+for each recommendationId, PutEvents calls :func:`record_events`, and CreateDatasetImportJob passes
+:func:`import_publisher` as its job's ``on_done``.
 """
 
 from __future__ import annotations
@@ -25,16 +25,15 @@ import logging
 
 from .. import moto_compat
 from ..control import attribution, lifecycle
-from ..control.lifecycle import ACTIVE
 from ..control.store import paginate
-from ..data import csv_import, records
-from ..errors import InvalidInputException, ResourceAlreadyExistsException, ResourceInUseException
-from . import HANDLERS, operation
+from ..data import csv_import
+from ..errors import InvalidInputException, ResourceAlreadyExistsException
+from . import operation
 from .common import delete, list_page, require_active
 
 log = logging.getLogger("localpersonalize")
 
-KIND = "metric-attribution"
+KIND = attribution.KIND
 
 
 def _schemas(group) -> dict:
@@ -161,13 +160,8 @@ def delete_metric_attribution(ctx, p):
     return {}
 
 
-# ----- publication
-def _active_attribution(store, group_arn: str):
-    found = store.all(KIND, lambda r: r.parent == group_arn and r.status == ACTIVE)
-    return found[0] if found else None
-
-
-def _write(ctx, res, name: str, totals: dict) -> None:
+# ----- publication (called by PutEvents and by import jobs; the calculation is in control/attribution.py)
+def _write(ctx, res, name: str, body: bytes) -> None:
     """Write one report file under the attribution's S3 path (nothing without a path). A bucket that is
     gone is logged, not raised: the events or the import are stored all the same."""
     path = (res.record["metricsOutputConfig"].get("s3DataDestination") or {}).get("path")
@@ -175,109 +169,60 @@ def _write(ctx, res, name: str, totals: dict) -> None:
         return
     bucket, prefix = moto_compat.split_s3_uri(path if path.endswith("/") else path + "/")
     try:
-        moto_compat.s3_write(ctx.account_id, bucket, prefix + name, attribution.report_csv(totals))
+        moto_compat.s3_write(ctx.account_id, bucket, prefix + name, body)
     except moto_compat.S3Error as exc:
         log.warning("metric attribution %s: cannot write its report: %s", res.arn, exc)
 
 
-def _attribute(ctx, res, data, events: attribution.Events) -> dict:
-    return attribution.attribute(ctx.store, res.extra["parsed"], events, data.dataset("ITEMS"),
-                                 res.extra["totals"], res.extra["sources"])
-
-
-def _after_runtime(ctx, p, answer):
-    source = p.get("campaignArn") or p.get("recommenderArn")
-    if answer.get("recommendationId") and source:
-        attribution.log_recommendation(ctx.store, answer["recommendationId"], source)
-
-
-def _after_put_events(ctx, p, answer):
-    """Attribute the events of a PutEvents call that was accepted, and rewrite the touched windows' files."""
+def record_events(ctx, group_arn: str, rows: list[dict], events: list[dict]) -> None:
+    """Called by PutEvents once it stored ``events`` (its ``eventList``) as ``rows`` (mapped to the
+    Interactions schema) in dataset group ``group_arn``: attribute them to the group's ACTIVE metric
+    attribution, if any, and rewrite the report files of the 15-minute windows they touched."""
     store = ctx.store
     with store.lock:
-        trackers = store.all("event-tracker", lambda t: t.record.get("trackingId") == p["trackingId"])
-        res = _active_attribution(store, trackers[0].parent) if trackers else None
+        res = attribution.active_attribution(store, group_arn)
         if res is None:
             return
-        data = store.get("dataset-group", res.parent).extra["data"]
-        schema = data.dataset("INTERACTIONS").schema
-        events = p["eventList"]
-        rows = [records.event_record(e, p.get("userId"), schema, k + 1) for k, e in enumerate(events)]
-        added = _attribute(ctx, res, data, attribution.Events.from_rows(
+        added = attribution.add_events(store, res, attribution.Events.from_rows(
             rows, [e.get("recommendationId") for e in events],
             [(e.get("metricAttribution") or {}).get("eventAttributionSource") for e in events]))
-        for window in sorted({key[4] for key in added}):
-            totals = {k: v for k, v in res.extra["totals"].items() if k[4] == window}
-            _write(ctx, res, f"AggregatedAttributionMetrics-PutEvents-{window}.csv", totals)
+        for name, body in attribution.window_reports(res, added).items():
+            _write(ctx, res, name, body)
 
 
-def _after_import_job(ctx, p, answer):
-    """For an Interactions import job with ``publishAttributionMetricsToS3``: once it ends ACTIVE, publish
-    the metrics of the rows it imported. Runs under the store lock, before the job can finish."""
-    if not p.get("publishAttributionMetricsToS3") or str(p["publishAttributionMetricsToS3"]).lower() == "false":
-        return
+def import_publisher(ctx, job):
+    """The ``on_done(reason)`` of import job ``job`` (a Resource, just created): None unless it is an
+    Interactions job with ``publishAttributionMetricsToS3`` created while its group's metric attribution
+    is ACTIVE (guide L17371, L18172-L18184); else a callback that, once the job is ACTIVE and if that
+    attribution still exists, reads the job's rows again and writes
+    ``AggregatedAttributionMetrics-<importMode>-<epoch seconds>.csv`` with their metrics."""
     store = ctx.store
-    job = store.find(answer["datasetImportJobArn"])
-    dataset = store.find(job.record["datasetArn"]) if job is not None else None
-    transition = store.transition(job) if job is not None else None
-    if dataset is None or dataset.extra.get("type") != "INTERACTIONS" or transition is None:
-        return
-    res = _active_attribution(store, dataset.parent)
+    with store.lock:
+        dataset = store.find(job.record["datasetArn"])
+        if not job.record.get("publishAttributionMetricsToS3") or dataset is None \
+                or dataset.extra.get("type") != "INTERACTIONS":
+            return None
+        res = attribution.active_attribution(store, dataset.parent)
     if res is None:
-        return
+        return None
     location, mode = job.record["dataSource"]["dataLocation"], job.record.get("importMode") or "FULL"
-    finish = transition.finish
 
-    def publish(reason, at):
-        finish(reason, at)
+    def publish(reason):
         if reason is not None or store.find(res.arn) is None:
             return
-        data = store.get("dataset-group", dataset.parent).extra["data"]
+        schema = store.get("dataset-group", dataset.parent).extra["data"].dataset("INTERACTIONS").schema
         bucket = moto_compat.split_s3_uri(location)[0]
         totals: dict = {}
         try:
             for key in moto_compat.s3_keys(ctx.account_id, location):
-                table = csv_import.parse_csv(moto_compat.s3_read(ctx.account_id, bucket, key),
-                                             data.dataset("INTERACTIONS").schema, "INTERACTIONS")
-                for k, v in _attribute(ctx, res, data, attribution.Events.from_table(table)).items():
+                table = csv_import.parse_csv(moto_compat.s3_read(ctx.account_id, bucket, key), schema,
+                                             "INTERACTIONS")
+                for k, v in attribution.add_events(store, res, attribution.Events.from_table(table)).items():
                     totals[k] = totals.get(k, 0.0) + v
         except (moto_compat.S3Error, csv_import.ImportFailure) as exc:  # changed since the job read it
             log.warning("metric attribution %s: cannot read %s again: %s", res.arn, location, exc)
             return
-        _write(ctx, res, f"AggregatedAttributionMetrics-{mode}-{int(at)}.csv", totals)
+        at = int(job.record["lastUpdatedDateTime"])  # the time the job turned ACTIVE
+        _write(ctx, res, f"AggregatedAttributionMetrics-{mode}-{at}.csv", attribution.report_csv(totals))
 
-    transition.finish = publish
-
-
-def _observe(operation_name: str, after, locked: bool = False) -> None:
-    """Call ``after(ctx, params, answer)`` after each successful call of ``operation_name``'s handler
-    (under the store lock with ``locked``, so that the resource it created cannot change meanwhile)."""
-    handler = HANDLERS[operation_name]
-
-    def observed(ctx, p):
-        if not locked:
-            answer = handler(ctx, p)
-            after(ctx, p, answer)
-            return answer
-        with ctx.store.lock:
-            answer = handler(ctx, p)
-            after(ctx, p, answer)
-            return answer
-
-    observed.__wrapped__ = handler
-    observed.__doc__ = handler.__doc__
-    HANDLERS[operation_name] = observed
-
-
-def _install() -> None:
-    from . import datasets, events, runtime  # noqa: F401  (their handlers must be registered first)
-
-    for name, after, locked in (("GetRecommendations", _after_runtime, False),
-                                ("GetPersonalizedRanking", _after_runtime, False),
-                                ("PutEvents", _after_put_events, False),
-                                ("CreateDatasetImportJob", _after_import_job, True)):
-        if name in HANDLERS and not hasattr(HANDLERS[name], "__wrapped__"):
-            _observe(name, after, locked)
-
-
-_install()
+    return publish

@@ -15,7 +15,7 @@ import uuid
 
 import numpy as np
 
-from ..control import recipes, serving
+from ..control import attribution, recipes, serving
 from ..control.serving import Served
 from ..control.lifecycle import ACTIVE
 from ..errors import InvalidInputException
@@ -141,6 +141,7 @@ def get_recommendations(ctx, p):
     if p.get("filterArn"):
         rest_mask = base & _filter_mask(ctx, served, p["filterArn"], p.get("filterValues"), p, n)
     rid = _recommendation_id()
+    attribution.record_recommendation(ctx.store, rid, p.get("campaignArn") or p.get("recommenderArn"))
     promotions = p.get("promotions") or []
     if not promotions:
         ranked = serving.recommend_codes(served, user_id, k, rest_mask, item_code=item_code, context=context)
@@ -179,6 +180,7 @@ def get_personalized_ranking(ctx, p):
     ranked, unknown = serving.rank_items(served, p["userId"], p["inputList"], allowed=allowed,
                                          context=p.get("context"))
     rid = _recommendation_id()
+    attribution.record_recommendation(ctx.store, rid, p.get("campaignArn") or p.get("recommenderArn"))
     serving.record_impressions(served.data, rid, ranked.codes)
     return {"personalizedRanking": serving.ranking_predicted(served, ranked, unknown, columns),
             "recommendationId": rid}

@@ -2,8 +2,11 @@
 attribution", L17340-L18374): metric expressions, the source of each event, 15-minute aggregation, and
 the report CSV that is published to S3.
 
-No HTTP here: the API layer (api/metric_attributions.py) checks requests and calls :func:`attribute` with
-the events a PutEvents call stored or an import job read, as columnar :class:`Events`.
+No HTTP and no S3 here. The operations that produce what attribution counts call it at the source:
+the runtime calls :func:`record_recommendation` for each recommendationId it creates; PutEvents (through
+``api.metric_attributions.record_events``) and the import job's ``on_done`` (through
+``api.metric_attributions.import_publisher``) give the events they stored or read, as columnar
+:class:`Events`, to :func:`add_events`. The API layer checks requests and writes the report files to S3.
 
 Rules:
 
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InvalidInputException
+from .lifecycle import ACTIVE
 
 #: Aggregation window (seconds), guide L17357.
 WINDOW_SECONDS = 900
@@ -44,6 +48,8 @@ MAX_METRICS = 10
 UNDEFINED_SOURCE = "SOURCE_NAME_UNDEFINED"
 #: Header of a report file (guide L18184).
 REPORT_HEADER = ("METRIC_NAME", "EVENT_TYPE", "VALUE", "MATH_FUNCTION", "EVENT_ATTRIBUTION_SOURCE", "TIMESTAMP")
+#: Store kind of the metric attribution resource.
+KIND = "metric-attribution"
 #: Recommendation IDs remembered per account/region (oldest forgotten first).
 MAX_LOGGED_RECOMMENDATIONS = 1_000_000
 
@@ -147,9 +153,10 @@ class Events:
 _LOGS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def log_recommendation(store, recommendation_id: str, source_arn: str) -> None:
-    """Remember that ``recommendation_id`` came from the campaign or recommender ``source_arn`` (called for
-    every runtime answer), so that events carrying it are attributed to that resource."""
+def record_recommendation(store, recommendation_id: str, source_arn: str) -> None:
+    """Remember that ``recommendation_id`` came from the campaign or recommender ``source_arn`` (called by
+    the runtime for every recommendationId it creates), so that events carrying it are attributed to that
+    resource (guide L17396)."""
     with store.lock:
         log = _LOGS.setdefault(store, OrderedDict())
         log[recommendation_id] = source_arn
@@ -224,6 +231,32 @@ def attribute(store, metrics: list[Metric], events: Events, items_dataset, total
     for key, v in added.items():
         totals[key] = totals.get(key, 0.0) + v
     return added
+
+
+def active_attribution(store, group_arn: str):
+    """The metric attribution of dataset group ``group_arn`` (a :class:`~.store.Resource`) when it is
+    ACTIVE, else None: only events recorded and jobs created while it is ACTIVE are reported (guide
+    L17371)."""
+    found = store.all(KIND, lambda r: r.parent == group_arn and r.status == ACTIVE)
+    return found[0] if found else None
+
+
+def add_events(store, res, events: Events) -> dict:
+    """:func:`attribute` ``events`` to the metric attribution ``res`` (its metrics, running totals and
+    sources, kept in ``res.extra``); returns what they added. Call under ``store.lock``."""
+    data = store.get("dataset-group", res.parent).extra["data"]
+    return attribute(store, res.extra["parsed"], events, data.dataset("ITEMS"), res.extra["totals"],
+                     res.extra["sources"])
+
+
+def window_reports(res, added: dict) -> dict[str, bytes]:
+    """The streamed-events report files that ``added`` (from :func:`add_events`) touched: file name
+    ``AggregatedAttributionMetrics-PutEvents-<window start>.csv`` → CSV of that window's running totals."""
+    out = {}
+    for window in sorted({key[4] for key in added}):
+        totals = {k: v for k, v in res.extra["totals"].items() if k[4] == window}
+        out[f"AggregatedAttributionMetrics-PutEvents-{window}.csv"] = report_csv(totals)
+    return out
 
 
 def report_csv(totals: dict) -> bytes:
