@@ -5,7 +5,7 @@ In process (boto3 through ``mock_personalize``): synthetic interactions (every u
 users and items), then a batch inference job over every user (``{"userId"}`` lines, numResults 25):
 time from CreateBatchInferenceJob to ACTIVE, including reading the input from and writing the output to
 moto's S3. Baseline, measured in the same run on a sample of users: the runtime's per-user path
-(api/runtime.py ``_top``: one fold-in and one ranking per user), which is what a job serving line by
+(control/serving.py ``recommend_codes``: one fold-in and one ranking per user, as GetRecommendations), which is what a job serving line by
 line would cost.
 
 Run:  python bench/batch_inference.py [user counts, default 10000,100000] [--items 10000]
@@ -42,7 +42,8 @@ def run(n_users: int, n_items: int) -> dict:
     import boto3
 
     from localpersonalize import mock_personalize
-    from localpersonalize.api import batch, runtime
+    from localpersonalize.api import batch
+    from localpersonalize.control import serving
     from localpersonalize.moto_compat import store_for
 
     rng = np.random.default_rng(0)
@@ -87,9 +88,9 @@ def run(n_users: int, n_items: int) -> dict:
             served = batch._served(store, v, batch.recipe_for(v.record["recipeArn"]))
         sample = min(n_users, 1000)
         t = time.perf_counter()
-        allowed = np.ones(served.n_items, bool)
+        allowed = np.ones(served.n_catalogue, bool)
         for u in range(sample):
-            runtime._top(served, runtime._history(served, f"u{u}"), None, 25, allowed)
+            serving.recommend_codes(served, f"u{u}", 25, allowed)
         per_user_s = (time.perf_counter() - t) / sample
     return {"users": n_users, "items": n_items, "train_s": train_s, "job_s": job_s,
             "job_users_per_s": n_users / job_s, "per_user_users_per_s": 1 / per_user_s,

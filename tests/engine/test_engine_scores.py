@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from localpersonalize.engine import (EASEModel, IALSModel, Interactions, PopularityModel, Recommender,
                                      SimsModel, fit_temperature, from_arrays, measure_repeat_rate, train,
                                      train_calibrated)
-from localpersonalize.engine.base import group_log_scores
+from localpersonalize.engine.base import _rank, group_log_scores
 from localpersonalize.engine.metrics import HoldoutSplit, split_holdout
 
 FITTERS = {
@@ -235,3 +235,16 @@ def test_movielens_small_user_1(ml_small):
     assert model.repeat_rate == 0.0 and len(hist) == 232
     assert not np.isin(items, hist).any()
     assert scores[0] > 10 / model.n_items                               # was ≈ 1/9724
+
+
+@pytest.mark.parametrize("repeat_rate", [None, 0.0, 0.3, 1.0])
+def test_recommend_many_excluding_history_equals_the_full_group_rule(two_groups, repeat_rate):
+    for m in (EASEModel.fit(two_groups, l2=10.0), IALSModel.fit(two_groups, factors=8, iterations=3)):
+        m.repeat_rate = repeat_rate
+        H = m.histories_csr([two_groups.history(u) for u in range(60)] + [np.array([], np.int64), np.arange(100)])
+        items, scores = m.recommend_many(H, 30, exclude_seen=True)
+        log_p, tail = m.log_scores_many(H)
+        rows = np.repeat(np.arange(H.shape[0]), np.diff(H.indptr))
+        log_p[rows, H.indices] = tail[rows, H.indices] = -np.inf
+        want_items, want_scores = _rank(log_p, tail, 30)
+        assert np.array_equal(items, want_items) and np.array_equal(scores, want_scores, equal_nan=True)
