@@ -16,9 +16,6 @@ OPERATIONS = ["GetRecommendations", "GetPersonalizedRanking", "GetActionRecommen
               "PutEvents", "PutItems", "PutUsers", "PutActions", "PutActionInteractions"]
 
 UNREACHABLE = {}
-NOT_SERVED = pytest.mark.xfail(
-    reason="GetActionRecommendations answers NotImplementedException at f09a888 (no Next-Best-Action serving "
-           "in api/runtime.py yet; the serving refactor in progress adds it)", strict=False)
 
 
 @pytest.fixture
@@ -164,13 +161,13 @@ CASES = [
          match="not GetPersonalizedRanking", name="popularity-campaign"),
     Case("GetPersonalizedRanking", lambda w: rank(w, filterArn=w.missing("filter")), raises="ResourceNotFoundException",
          match="The given filter does not exist"),
-    Case("GetActionRecommendations", act, check=actions_ranked, marks=[NOT_SERVED]),
+    Case("GetActionRecommendations", act, check=actions_ranked),
     Case("GetActionRecommendations", lambda w: act(w, w.missing("campaign")), raises="InvalidInputException",
          match="does not exist or is not active"),
     Case("GetActionRecommendations", lambda w: act(w, w.campaign), raises="InvalidInputException",
          match="not GetActionRecommendations", name="popularity-campaign"),
     Case("GetActionRecommendations", lambda w: act(w, filterArn=w.missing("filter")), raises="ResourceNotFoundException",
-         match="The given filter does not exist", marks=[NOT_SERVED]),
+         match="The given filter does not exist"),
     # ----- events
     Case("PutEvents", put_events, check=lambda r, w: r == {"ResponseMetadata": r["ResponseMetadata"]}),
     Case("PutEvents", lambda w: put_events(w, "unknown-tracking-id"), raises="InvalidInputException",
