@@ -35,7 +35,7 @@ from ..control import lifecycle, quotas, recipes, themes
 from ..control.lifecycle import ACTIVE, FailedWork
 from ..errors import InvalidInputException, ResourceInUseException
 from . import operation
-from .common import list_page
+from .common import describe_record, list_children
 from ..control import serving
 from ..control.serving import Served
 from .runtime import DEFAULT_RESULTS
@@ -319,14 +319,13 @@ def create_batch_inference_job(ctx, p):
 @operation("DescribeBatchInferenceJob")
 def describe_batch_inference_job(ctx, p):
     """The job's record, with the service's statuses PENDING, IN PROGRESS, ACTIVE, CREATE FAILED."""
-    return {"batchInferenceJob": ctx.store.describe("batch-inference-job", p["batchInferenceJobArn"])[1]}
+    return describe_record(ctx, p, "batch-inference-job", "batchInferenceJob")
 
 
 @operation("ListBatchInferenceJobs")
 def list_batch_inference_jobs(ctx, p):
     """Newest first, optionally of one solution version; paginated."""
-    where = (lambda r: r.parent == p["solutionVersionArn"]) if p.get("solutionVersionArn") else None
-    return list_page(ctx.store.all("batch-inference-job", where), p, "batchInferenceJobs")
+    return list_children(ctx, p, "batch-inference-job", "batchInferenceJobs", "solutionVersionArn")
 
 
 # ----- batch segment jobs
@@ -464,11 +463,10 @@ def create_batch_segment_job(ctx, p):
 @operation("DescribeBatchSegmentJob")
 def describe_batch_segment_job(ctx, p):
     """The job's record, with the service's statuses PENDING, IN PROGRESS, ACTIVE, CREATE FAILED."""
-    return {"batchSegmentJob": ctx.store.describe("batch-segment-job", p["batchSegmentJobArn"])[1]}
+    return describe_record(ctx, p, "batch-segment-job", "batchSegmentJob")
 
 
 @operation("ListBatchSegmentJobs")
 def list_batch_segment_jobs(ctx, p):
     """Newest first, optionally of one solution version; paginated."""
-    where = (lambda r: r.parent == p["solutionVersionArn"]) if p.get("solutionVersionArn") else None
-    return list_page(ctx.store.all("batch-segment-job", where), p, "batchSegmentJobs")
+    return list_children(ctx, p, "batch-segment-job", "batchSegmentJobs", "solutionVersionArn")

@@ -10,7 +10,7 @@ from ..control.lifecycle import ACTIVE, COUNTS_AS_ACTIVE, CREATE_FAILED, PENDING
 from ..control.workflow import LATEST, resolve_latest
 from ..errors import InvalidInputException, ResourceInUseException
 from . import operation
-from .common import bool_param, delete, list_page, not_busy
+from .common import bool_param, delete, describe_record, list_children, not_busy
 
 
 def _config(p: dict) -> dict:
@@ -80,14 +80,13 @@ def create_campaign(ctx, p):
 @operation("DescribeCampaign")
 def describe_campaign(ctx, p):
     """Every field, with `latestCampaignUpdate` once updated (or redeployed by `$LATEST` sync)."""
-    return {"campaign": ctx.store.describe("campaign", p["campaignArn"])[1]}
+    return describe_record(ctx, p, "campaign", "campaign")
 
 
 @operation("ListCampaigns")
 def list_campaigns(ctx, p):
     """Filter by `solutionArn`; newest first, opaque tokens."""
-    where = (lambda r: r.parent == p["solutionArn"]) if p.get("solutionArn") else None
-    return list_page(ctx.store.all("campaign", where), p, "campaigns")
+    return list_children(ctx, p, "campaign", "campaigns", "solutionArn")
 
 
 @operation("UpdateCampaign")

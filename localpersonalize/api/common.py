@@ -23,6 +23,25 @@ def list_page(resources: list[Resource], params: dict, key: str, default_max: in
     return {key: page, "nextToken": token}
 
 
+def list_children(ctx, params: dict, kind: str, key: str, parent_param: str) -> dict:
+    """One page (:func:`list_page`) of the ``kind`` resources, only those under the parent named by
+    ``params[parent_param]`` when the request gives it (``datasetGroupArn`` of ListDatasets, ``solutionArn``
+    of ListCampaigns...; the List operations' model docs). An unknown parent lists nothing."""
+    parent = params.get(parent_param)
+    where = (lambda r: r.parent == parent) if parent else None
+    return list_page(ctx.store.all(kind, where), params, key)
+
+
+def describe_record(ctx, params: dict, kind: str, key: str) -> dict:
+    """``{key: record}`` for a Describe operation: the ``kind`` resource at ``params[key + "Arn"]`` with its
+    current status (:meth:`~..control.store.Store.describe`; stepped pacing advances it one status).
+
+    Raises:
+        ResourceNotFoundException: ``The given <kind> does not exist: <arn>``.
+    """
+    return {key: ctx.store.describe(kind, params[key + "Arn"])[1]}
+
+
 def require_active(res: Resource, what: str, exc=ResourceInUseException) -> None:
     """Raise ``exc`` unless ``res`` is ACTIVE (spec 30 §14: parents must be ACTIVE)."""
     if res.status != "ACTIVE":

@@ -17,7 +17,7 @@ from ..data import schemas
 from ..data.csv_import import ImportFailure, parse_csv
 from ..errors import InvalidInputException, ResourceInUseException
 from . import operation
-from .common import list_page, require_active
+from .common import describe_record, list_children, require_active
 
 #: Data deletion jobs: input CSV files together at most 50 MB (spec 40 §11.1, spec 60 §1.12).
 MAX_DELETION_INPUT_BYTES = 50 * 2**20
@@ -111,13 +111,12 @@ def create_dataset_export_job(ctx, p):
 
 @operation("DescribeDatasetExportJob")
 def describe_dataset_export_job(ctx, p):
-    return {"datasetExportJob": ctx.store.describe("dataset-export-job", p["datasetExportJobArn"])[1]}
+    return describe_record(ctx, p, "dataset-export-job", "datasetExportJob")
 
 
 @operation("ListDatasetExportJobs")
 def list_dataset_export_jobs(ctx, p):
-    where = (lambda r: r.parent == p["datasetArn"]) if p.get("datasetArn") else None
-    return list_page(ctx.store.all("dataset-export-job", where), p, "datasetExportJobs")
+    return list_children(ctx, p, "dataset-export-job", "datasetExportJobs", "datasetArn")
 
 
 # ----- data deletion jobs (spec 40 §11)
@@ -163,13 +162,12 @@ def create_data_deletion_job(ctx, p):
 
 @operation("DescribeDataDeletionJob")
 def describe_data_deletion_job(ctx, p):
-    return {"dataDeletionJob": ctx.store.describe("data-deletion-job", p["dataDeletionJobArn"])[1]}
+    return describe_record(ctx, p, "data-deletion-job", "dataDeletionJob")
 
 
 @operation("ListDataDeletionJobs")
 def list_data_deletion_jobs(ctx, p):
-    where = (lambda r: r.parent == p["datasetGroupArn"]) if p.get("datasetGroupArn") else None
-    return list_page(ctx.store.all("data-deletion-job", where), p, "dataDeletionJobs")
+    return list_children(ctx, p, "data-deletion-job", "dataDeletionJobs", "datasetGroupArn")
 
 
 # ----- schema replacement (spec 40 §10)

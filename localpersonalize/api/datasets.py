@@ -13,7 +13,8 @@ from ..errors import InvalidInputException, ResourceInUseException
 from .. import moto_compat
 from . import metric_attributions, operation
 from .data_jobs import DataSource
-from .common import bool_param, delete, list_page, no_busy_children, no_children, require_active
+from .common import (bool_param, delete, describe_record, list_children, list_page, no_busy_children, no_children,
+                     require_active)
 
 
 # ----- dataset groups
@@ -43,7 +44,7 @@ def _active(res) -> bool:
 @operation("DescribeDatasetGroup")
 def describe_dataset_group(ctx, p):
     """Every field of the group, its current status (stepped pacing advances it)."""
-    return {"datasetGroup": ctx.store.describe("dataset-group", p["datasetGroupArn"])[1]}
+    return describe_record(ctx, p, "dataset-group", "datasetGroup")
 
 
 @operation("ListDatasetGroups")
@@ -154,14 +155,13 @@ def create_dataset(ctx, p):
 @operation("DescribeDataset")
 def describe_dataset(ctx, p):
     """Every field, current status."""
-    return {"dataset": ctx.store.describe("dataset", p["datasetArn"])[1]}
+    return describe_record(ctx, p, "dataset", "dataset")
 
 
 @operation("ListDatasets")
 def list_datasets(ctx, p):
     """Filter by `datasetGroupArn`; newest first, opaque tokens."""
-    where = (lambda r: r.parent == p["datasetGroupArn"]) if p.get("datasetGroupArn") else None
-    return list_page(ctx.store.all("dataset", where), p, "datasets")
+    return list_children(ctx, p, "dataset", "datasets", "datasetGroupArn")
 
 
 @operation("DeleteDataset")
@@ -232,11 +232,10 @@ def create_dataset_import_job(ctx, p):
 @operation("DescribeDatasetImportJob")
 def describe_dataset_import_job(ctx, p):
     """Status, `failureReason`, `importMode`."""
-    return {"datasetImportJob": ctx.store.describe("dataset-import-job", p["datasetImportJobArn"])[1]}
+    return describe_record(ctx, p, "dataset-import-job", "datasetImportJob")
 
 
 @operation("ListDatasetImportJobs")
 def list_dataset_import_jobs(ctx, p):
     """Filter by `datasetArn`; newest first, opaque tokens."""
-    where = (lambda r: r.parent == p["datasetArn"]) if p.get("datasetArn") else None
-    return list_page(ctx.store.all("dataset-import-job", where), p, "datasetImportJobs")
+    return list_children(ctx, p, "dataset-import-job", "datasetImportJobs", "datasetArn")

@@ -23,7 +23,7 @@ from ..errors import (
     ResourceNotFoundException,
 )
 from . import metric_attributions, operation
-from .common import delete, list_page, require_active
+from .common import delete, describe_record, list_children, require_active
 
 
 # ----- event trackers (control plane)
@@ -51,13 +51,12 @@ def create_event_tracker(ctx, p):
 
 @operation("DescribeEventTracker")
 def describe_event_tracker(ctx, p):
-    return {"eventTracker": ctx.store.describe("event-tracker", p["eventTrackerArn"])[1]}
+    return describe_record(ctx, p, "event-tracker", "eventTracker")
 
 
 @operation("ListEventTrackers")
 def list_event_trackers(ctx, p):
-    where = (lambda r: r.parent == p["datasetGroupArn"]) if p.get("datasetGroupArn") else None
-    return list_page(ctx.store.all("event-tracker", where), p, "eventTrackers")
+    return list_children(ctx, p, "event-tracker", "eventTrackers", "datasetGroupArn")
 
 
 @operation("DeleteEventTracker")

@@ -12,7 +12,7 @@ from .. import filters
 from ..control import lifecycle, quotas
 from ..errors import LimitExceededException
 from . import operation
-from .common import list_page, not_busy
+from .common import list_children, not_busy
 
 #: Distinct dataset fields across all filters of a dataset group (guide L16484).
 MAX_FIELDS_PER_DATASET_GROUP = 10
@@ -52,8 +52,7 @@ def describe_filter(ctx, p):
 
 @operation("ListFilters")
 def list_filters(ctx, p):
-    where = (lambda r: r.parent == p["datasetGroupArn"]) if p.get("datasetGroupArn") else None
-    return list_page(ctx.store.all("filter", where), p, "Filters")
+    return list_children(ctx, p, "filter", "Filters", "datasetGroupArn")
 
 
 @operation("DeleteFilter")

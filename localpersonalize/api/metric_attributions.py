@@ -29,7 +29,7 @@ from ..control.store import paginate
 from ..data import csv_import
 from ..errors import InvalidInputException, ResourceAlreadyExistsException
 from . import operation
-from .common import delete, list_page, require_active
+from .common import delete, describe_record, list_children, require_active
 
 log = logging.getLogger("localpersonalize")
 
@@ -93,13 +93,12 @@ def create_metric_attribution(ctx, p):
 
 @operation("DescribeMetricAttribution")
 def describe_metric_attribution(ctx, p):
-    return {"metricAttribution": ctx.store.describe(KIND, p["metricAttributionArn"])[1]}
+    return describe_record(ctx, p, KIND, "metricAttribution")
 
 
 @operation("ListMetricAttributions")
 def list_metric_attributions(ctx, p):
-    where = (lambda r: r.parent == p["datasetGroupArn"]) if p.get("datasetGroupArn") else None
-    return list_page(ctx.store.all(KIND, where), p, "metricAttributions")
+    return list_children(ctx, p, KIND, "metricAttributions", "datasetGroupArn")
 
 
 @operation("ListMetricAttributionMetrics")

@@ -6,7 +6,7 @@ from ..control import lifecycle, quotas, training
 from ..control.lifecycle import ACTIVE, CREATE_CHAIN, INACTIVE
 from ..errors import InvalidInputException, ResourceInUseException
 from . import operation
-from .common import bool_param, delete, list_page, not_busy, require_active
+from .common import bool_param, delete, describe_record, list_children, not_busy, require_active
 from .solutions import recipe_for
 
 
@@ -69,14 +69,13 @@ def create_recommender(ctx, p):
 @operation("DescribeRecommender")
 def describe_recommender(ctx, p):
     """Every field, with `modelMetrics` and `latestRecommenderUpdate`."""
-    return {"recommender": ctx.store.describe("recommender", p["recommenderArn"])[1]}
+    return describe_record(ctx, p, "recommender", "recommender")
 
 
 @operation("ListRecommenders")
 def list_recommenders(ctx, p):
     """Filter by `datasetGroupArn`; newest first, opaque tokens."""
-    where = (lambda r: r.parent == p["datasetGroupArn"]) if p.get("datasetGroupArn") else None
-    return list_page(ctx.store.all("recommender", where), p, "recommenders")
+    return list_children(ctx, p, "recommender", "recommenders", "datasetGroupArn")
 
 
 @operation("UpdateRecommender")

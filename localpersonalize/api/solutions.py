@@ -10,7 +10,7 @@ from ..control.lifecycle import ACTIVE, COUNTS_AS_ACTIVE, CREATE_CHAIN, PENDING_
 from ..errors import (InvalidInputException, ResourceAlreadyExistsException, ResourceInUseException,
                       ResourceNotFoundException)
 from . import operation
-from .common import bool_param, delete, list_page, not_busy, require_active
+from .common import bool_param, delete, describe_record, list_children, not_busy, require_active
 
 #: Recipes whose versions may be trained with trainingMode UPDATE (SolutionVersion.trainingMode docs).
 UPDATE_RECIPES = ("arn:aws:personalize:::recipe/aws-user-personalization",
@@ -87,8 +87,7 @@ def describe_solution(ctx, p):
 @operation("ListSolutions")
 def list_solutions(ctx, p):
     """Filter by `datasetGroupArn`; newest first, opaque tokens."""
-    where = (lambda r: r.parent == p["datasetGroupArn"]) if p.get("datasetGroupArn") else None
-    return list_page(ctx.store.all("solution", where), p, "solutions")
+    return list_children(ctx, p, "solution", "solutions", "datasetGroupArn")
 
 
 @operation("UpdateSolution")
@@ -183,7 +182,7 @@ def create_solution_version(ctx, p):
 def describe_solution_version(ctx, p):
     """`trainingMode` (FULL/UPDATE/AUTOTRAIN), `trainingType` (MANUAL/AUTOMATIC), `trainingHours`,
     `failureReason`."""
-    return {"solutionVersion": ctx.store.describe("solution-version", p["solutionVersionArn"])[1]}
+    return describe_record(ctx, p, "solution-version", "solutionVersion")
 
 
 @operation("ListSolutionVersions")
@@ -191,8 +190,7 @@ def list_solution_versions(ctx, p):
     """Filter by `solutionArn` (which must exist); newest first, opaque tokens."""
     if p.get("solutionArn"):
         ctx.store.get("solution", p["solutionArn"])
-    where = (lambda r: r.parent == p["solutionArn"]) if p.get("solutionArn") else None
-    return list_page(ctx.store.all("solution-version", where), p, "solutionVersions")
+    return list_children(ctx, p, "solution-version", "solutionVersions", "solutionArn")
 
 
 @operation("StopSolutionVersionCreation")
