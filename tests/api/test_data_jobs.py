@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from ..helpers import wait_for
-from .test_events import INTERACTIONS, ROLE, error, schema_json
+from .test_events import INTERACTIONS, ROLE, error, make_group, schema_json
 
 USERS = schema_json("Users", [{"name": "USER_ID", "type": "string"},
                               {"name": "MEMBERSHIP_STATUS", "type": "string", "categorical": True}])
@@ -25,14 +25,7 @@ def world(personalize_mock):
     p = boto3.client("personalize")
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="bucket")
-    group = p.create_dataset_group(name="g")["datasetGroupArn"]
-    wait_for(lambda: p.describe_dataset_group(datasetGroupArn=group), "datasetGroup")
-    ids = {}
-    for dtype, body in (("Interactions", INTERACTIONS), ("Users", USERS)):
-        schema = p.create_schema(name=f"s-{dtype}", schema=body)["schemaArn"]
-        ids[dtype] = p.create_dataset(name=f"d-{dtype}", schemaArn=schema, datasetGroupArn=group,
-                                      datasetType=dtype)["datasetArn"]
-        wait_for(lambda: p.describe_dataset(datasetArn=ids[dtype]), "dataset")
+    group, ids = make_group(p, (("Interactions", INTERACTIONS), ("Users", USERS)))
     return {"p": p, "s3": s3, "group": group, **ids}
 
 

@@ -33,18 +33,25 @@ ACTION_INTERACTIONS = schema_json("ActionInteractions", [
     {"name": "EVENT_TYPE", "type": "string"}, {"name": "TIMESTAMP", "type": "long"}])
 
 
-@pytest.fixture
-def world(personalize_mock):
-    """A dataset group with Interactions and Items datasets and an ACTIVE event tracker."""
-    p = boto3.client("personalize")
+def make_group(p, datasets):
+    """An ACTIVE dataset group ``g`` with an ACTIVE dataset per ``(datasetType, schema JSON)`` of
+    ``datasets``: ``(group ARN, {datasetType: dataset ARN})``."""
     group = p.create_dataset_group(name="g")["datasetGroupArn"]
     wait_for(lambda: p.describe_dataset_group(datasetGroupArn=group), "datasetGroup")
     ids = {}
-    for dtype, body in (("Interactions", INTERACTIONS), ("Items", ITEMS)):
+    for dtype, body in datasets:
         schema = p.create_schema(name=f"s-{dtype}", schema=body)["schemaArn"]
         ids[dtype] = p.create_dataset(name=f"d-{dtype}", schemaArn=schema, datasetGroupArn=group,
                                       datasetType=dtype)["datasetArn"]
         wait_for(lambda: p.describe_dataset(datasetArn=ids[dtype]), "dataset")
+    return group, ids
+
+
+@pytest.fixture
+def world(personalize_mock):
+    """A dataset group with Interactions and Items datasets and an ACTIVE event tracker."""
+    p = boto3.client("personalize")
+    group, ids = make_group(p, (("Interactions", INTERACTIONS), ("Items", ITEMS)))
     tracker = p.create_event_tracker(name="tracker", datasetGroupArn=group)
     wait_for(lambda: p.describe_event_tracker(eventTrackerArn=tracker["eventTrackerArn"]), "eventTracker")
     from localpersonalize.moto_compat import store_for
