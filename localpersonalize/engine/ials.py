@@ -61,20 +61,26 @@ def _threads() -> int:
 _blas_lock = threading.Lock()
 _blas_users = 0
 _blas_limit = None
+_blas_controller = None
 
 
 @contextlib.contextmanager
 def _one_blas_thread():
-    """BLAS (OpenBLAS/MKL) limited to one thread inside the block: the CG pool threads are the parallelism,
-    and BLAS threads under each of them oversubscribe the cores (measured on 2 busy cores: 16.8 s instead
-    of 5.1 s for the 1M-pair benchmark fit). The limit is process-wide (that is how BLAS libraries work), so
-    it is reference-counted: concurrent fits (HPO trials) share it and the last one out restores the
-    previous thread count. Uses threadpoolctl (the library ``implicit`` asks its users to apply)."""
-    global _blas_users, _blas_limit
-    from threadpoolctl import threadpool_limits
+    """BLAS (OpenBLAS/MKL) limited to one thread inside the block. Training: the CG pool threads are the
+    parallelism, and BLAS threads under each of them oversubscribe the cores (2 busy cores: 16.8 s instead
+    of 5.1 s for the 1M-pair benchmark fit). Fold-in: a 64×64 solve is too small for threads, yet OpenBLAS
+    wakes its pool for each one; from a job's worker thread on a loaded machine that cost 11 ms per user
+    instead of ~0.05 ms. The limit is process-wide (that is how BLAS libraries work), so it is
+    reference-counted: concurrent users (HPO trials, requests, jobs) share it and the last one out restores
+    the previous thread count. Uses threadpoolctl (the library ``implicit`` asks its users to apply); its
+    controller is built once (entering the limit then costs ~10 µs)."""
+    global _blas_users, _blas_limit, _blas_controller
     with _blas_lock:
         if _blas_users == 0:
-            _blas_limit = threadpool_limits(limits=1, user_api="blas")
+            if _blas_controller is None:
+                from threadpoolctl import ThreadpoolController
+                _blas_controller = ThreadpoolController()
+            _blas_limit = _blas_controller.limit(limits=1, user_api="blas")
         _blas_users += 1
     try:
         yield
@@ -177,6 +183,7 @@ class IALSModel(Recommender):
         self.reg = float(reg)
         self._gram = (item_factors.T.astype(np.float64) @ item_factors.astype(np.float64))
         self._gram[np.diag_indices_from(self._gram)] += self.reg
+        self._gram_inv = None                                # gram⁻¹ for short fold-ins, computed on first use
 
     @classmethod
     def fit(cls, interactions: Interactions, factors: int = 64, iterations: int = 15,
@@ -213,7 +220,9 @@ class IALSModel(Recommender):
         Row values are the confidence increments r (1.0 for a plain event,
         smaller for older events under recency weighting).
         """
-        return _exact_solve(self.item_factors, self._gram, histories, self.alpha)
+        if self._gram_inv is None:
+            self._gram_inv = np.linalg.inv(self._gram)
+        return _exact_solve(self.item_factors, self._gram, histories, self.alpha, self._gram_inv)
 
     def update(self, interactions: Interactions) -> "IALSModel":
         """A copy folding in new items and users of ``interactions`` without retraining (``trainingMode=UPDATE``).
@@ -255,15 +264,21 @@ class IALSModel(Recommender):
         return (U @ self.item_factors.T).astype(np.float64)
 
 
-def _exact_solve(F: np.ndarray, gram: np.ndarray, H: sp.csr_matrix, alpha: float) -> np.ndarray:
+def _exact_solve(F: np.ndarray, gram: np.ndarray, H: sp.csr_matrix, alpha: float,
+                 gram_inv: np.ndarray | None = None) -> np.ndarray:
     """Exact ALS solutions float64[n, k], one per row of ``H`` (CSR (n, m), values = confidence increments r).
 
     ``F`` float32[m, k] are the fixed factors of the other side and ``gram = FᵀF + reg·I`` (float64
     [k, k]); row r solves ``(gram + α Σ_i r_i f_i f_iᵀ) x = Σ_i (1 + α r_i) f_i`` over its stored i.
-    Empty rows give 0. Rows with the same number of stored entries are solved together (one stacked
-    matrix product and one stacked ``np.linalg.solve``, at most :data:`_SOLVE_SLOTS` entries at once), so
-    a row's solution does not depend on the other rows of ``H``. Only the histories' rows of ``F`` are
-    copied (no catalogue-size float64 copy).
+    Empty rows give 0. Rows with the same number L of stored entries are solved together (stacked
+    products and one stacked ``np.linalg.solve``, at most :data:`_SOLVE_SLOTS` entries at once), so a
+    row's solution does not depend on the other rows of ``H``; BLAS runs on one thread meanwhile
+    (:func:`_one_blas_thread`). Short rows (L < k, the usual history) use the Woodbury identity with
+    ``gram⁻¹``: with ``Fh`` the row's L factor rows, ``D = diag(α r)``, ``c = 1 + α r``, ``Q = Fh gram⁻¹``
+    and ``K = Q Fhᵀ``, ``x = Qᵀ (c − s)`` where ``(I + D K) s = D K c`` — an L×L solve instead of a k×k
+    one (k = 149, the recipe default: 0.8 ms → tens of µs a user); longer rows solve the k×k system.
+    ``gram_inv`` (optional, float64[k, k]) is ``gram⁻¹`` if the caller keeps it. Only the histories' rows
+    of ``F`` are copied (no catalogue-size float64 copy).
     """
     H = sp.csr_matrix(H, dtype=np.float64)
     k = F.shape[1]
@@ -271,18 +286,29 @@ def _exact_solve(F: np.ndarray, gram: np.ndarray, H: sp.csr_matrix, alpha: float
     lens = np.diff(H.indptr)
     order = np.argsort(lens, kind="stable")
     bounds = np.flatnonzero(np.diff(lens[order])) + 1      # runs of equal length in ``order``
-    for s, e in zip(np.r_[0, bounds], np.r_[bounds, len(order)]):
-        L = int(lens[order[s]])
-        if L == 0:
-            continue
-        step = max(1, _SOLVE_SLOTS // L)
-        for a in range(s, e, step):
-            r = order[a:min(e, a + step)]
-            pos = H.indptr[r][:, None] + np.arange(L)      # (n_b, L) positions of the rows' entries
-            Fh = F[H.indices[pos]].astype(np.float64)       # (n_b, L, k)
-            aw = alpha * H.data[pos]                        # (n_b, L)
-            A = np.matmul(np.ascontiguousarray((Fh * aw[:, :, None]).transpose(0, 2, 1)), Fh)
-            A += gram
-            rhs = np.matmul((1.0 + aw)[:, None, :], Fh)     # (n_b, 1, k)
-            out[r] = np.linalg.solve(A, rhs.transpose(0, 2, 1))[:, :, 0]
+    with _one_blas_thread():
+        if gram_inv is None and len(order) and lens[order[0]] < k:
+            gram_inv = np.linalg.inv(gram)
+        for s, e in zip(np.r_[0, bounds], np.r_[bounds, len(order)]):
+            L = int(lens[order[s]])
+            if L == 0:
+                continue
+            step = max(1, _SOLVE_SLOTS // L)
+            for a in range(s, e, step):
+                r = order[a:min(e, a + step)]
+                pos = H.indptr[r][:, None] + np.arange(L)  # (n_b, L) positions of the rows' entries
+                Fh = F[H.indices[pos]].astype(np.float64)   # (n_b, L, k)
+                aw = alpha * H.data[pos]                    # (n_b, L)
+                c = 1.0 + aw
+                if L < k:                                   # Woodbury: L×L systems
+                    Q = np.matmul(Fh, gram_inv)             # (n_b, L, k)
+                    DK = aw[:, :, None] * np.matmul(Q, Fh.transpose(0, 2, 1))
+                    DK_c = np.matmul(DK, c[:, :, None])
+                    DK[:, np.arange(L), np.arange(L)] += 1.0
+                    sol = np.linalg.solve(DK, DK_c)[:, :, 0]
+                    out[r] = np.matmul((c - sol)[:, None, :], Q)[:, 0, :]
+                else:
+                    A = np.matmul(np.ascontiguousarray((Fh * aw[:, :, None]).transpose(0, 2, 1)), Fh)
+                    A += gram
+                    out[r] = np.linalg.solve(A, np.matmul(c[:, None, :], Fh).transpose(0, 2, 1))[:, :, 0]
     return out

@@ -179,3 +179,15 @@ def test_ials_fold_in_solves_the_als_normal_equations(two_groups):
     # and it agrees with the training-time CG solution (stale by one item half-step) in direction
     u = m.user_factors[4]
     assert x @ u / np.linalg.norm(x) / np.linalg.norm(u) > 0.9
+
+
+def test_ials_short_history_fold_in_solves_the_normal_equations_too(two_groups):
+    """Histories shorter than k take the Woodbury path (L×L solves); the answer is the same k×k solution."""
+    m = IALSModel.fit(two_groups, factors=32, iterations=3, seed=0)
+    h = two_groups.history(4)[:6]
+    H = histories_to_csr([h], 100, half_life=3.0)
+    x = m.fold_in(H)[0]
+    Y = m.item_factors.astype(np.float64)
+    idx, w = H.indices, H.data.astype(np.float64)
+    A = Y.T @ Y + m.reg * np.eye(32) + (Y[idx] * (m.alpha * w)[:, None]).T @ Y[idx]
+    assert np.allclose(A @ x, Y[idx].T @ (1 + m.alpha * w), atol=1e-9)
