@@ -10,8 +10,8 @@ measured in the same run. quality: for each seed, Personalize's holdout (engine/
 users, newest 10 % of each test user's events as truth, history excluded), mean nDCG@10, precision@10
 and training seconds over the seeds; implicit's test users are folded in with
 ``recalculate_user=True`` from the same histories. speed: training wall time on the synthetic matrix
-of bench/engine_synthetic.py: implicit's fit, our recipe's ``engine.train`` (model + calibration probe)
-and the bare model fit. scale: ``engine.train_and_evaluate`` of User-Personalization-v2 (what a
+of bench/engine_synthetic.py: implicit's fit, our recipe's ``engine.train`` (model + calibration probe;
+EASE at this size, and with the iALS engine forced) and the bare model fits. scale: ``engine.train_and_evaluate`` of User-Personalization-v2 (what a
 solution version runs) on the large synthetic set, wall time and peak RSS (``ru_maxrss``).
 """
 from __future__ import annotations
@@ -110,6 +110,8 @@ def speed():
     print(f"implicit ALS k=64 15 it fit           {t_imp:6.2f} s")
     for label, fn in (("EASE model fit (UP engine here)", lambda: engine.EASEModel.fit(x, l2=engine.EASE_L2)),
                       ("UP recipe engine.train (+ probe)", lambda: engine.train("aws-user-personalization", x, {})),
+                      ("UP recipe, iALS engine (+ probe)",
+                       lambda: engine.train("aws-user-personalization", x, {}, algorithm="ials")),
                       ("numpy iALS k=64 15 it fit", lambda: engine.IALSModel.fit(x))):
         t0 = time.perf_counter()
         fn()

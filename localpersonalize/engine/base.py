@@ -46,7 +46,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["Recommender", "top_k", "softmax", "histories_to_csr", "recency_weights",
-           "measure_repeat_rate", "group_log_scores"]
+           "measure_repeat_rate", "group_log_scores", "group_masses"]
 
 # Rows of a dense (users x items) score block computed at once in recommend_many.
 _BLOCK_CELLS = 4_000_000
@@ -159,6 +159,16 @@ def _logsumexp_rows(y: np.ndarray) -> np.ndarray:
         return np.log(np.exp(y - mx).sum(axis=1, keepdims=True)) + mx
 
 
+def group_masses(has_s: np.ndarray, has_u: np.ndarray, repeat_rate: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Masses ``(m_s, m_u)`` float64 (shape of ``has_s``) of the seen and unseen groups (module docstring):
+    ``repeat_rate`` and its complement when both groups have a trained item (``has_s``, ``has_u`` bool), 1 for
+    the only non-empty group, 0 for an empty one; None = one group (everything unseen)."""
+    r = 0.0 if repeat_rate is None else repeat_rate
+    m_s = np.where(has_s, np.where(has_u, r, 1.0), 0.0)
+    m_u = np.where(has_u, 1.0 - m_s, 0.0)
+    return m_s, m_u
+
+
 def group_log_scores(logits: np.ndarray, seen: np.ndarray, repeat_rate: float | None
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Log-scores of the repeat-aware rule (module docstring) for a block of users.
@@ -182,12 +192,9 @@ def group_log_scores(logits: np.ndarray, seen: np.ndarray, repeat_rate: float | 
     """
     if repeat_rate is None:
         seen = np.zeros(logits.shape, bool)
-        repeat_rate = 0.0
     lse_s = _masked_logsumexp(logits, seen)
     lse_u = _masked_logsumexp(logits, ~seen)
-    has_s, has_u = np.isfinite(lse_s), np.isfinite(lse_u)
-    m_s = np.where(has_s, np.where(has_u, repeat_rate, 1.0), 0.0)
-    m_u = np.where(has_u, 1.0 - m_s, 0.0)
+    m_s, m_u = group_masses(np.isfinite(lse_s), np.isfinite(lse_u), repeat_rate)
     finite = np.isfinite(logits)
     with np.errstate(invalid="ignore"):
         within = np.where(finite, logits - np.where(seen, lse_s, lse_u), -np.inf)
@@ -385,9 +392,7 @@ class Recommender:
         if self.repeat_rate is not None:
             lse_u = _logsumexp_rows(y)
         has_u = np.isfinite(lse_u)
-        r = 0.0 if self.repeat_rate is None else self.repeat_rate
-        m_s = np.where(has_s, np.where(has_u, r, 1.0), 0.0)
-        m_u = np.where(has_u, 1.0 - m_s, 0.0)
+        _, m_u = group_masses(has_s, has_u, self.repeat_rate)
         y -= np.where(has_u, lse_u, 0.0)                    # within-group log-softmax
         with np.errstate(divide="ignore"):
             log_m = np.log(m_u)

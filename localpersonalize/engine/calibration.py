@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from .base import Recommender, _seen_mask, group_log_scores
+from .base import Recommender, _logsumexp_rows, _seen_mask, group_masses
 from .interactions import Interactions
 from .metrics import HoldoutSplit, split_holdout
 
@@ -58,20 +58,31 @@ def fit_temperature(model: Recommender, split: HoldoutSplit, seed: int = 0) -> f
         users = np.sort(np.random.default_rng(seed).choice(users, size=cap, replace=False))
     H = model.histories_csr([split.history_lists[u] for u in users])
     a = model.logits_many(H) * model.temperature            # = affinity, untrained -inf
-    seen = _seen_mask(H)
+    seen = _seen_mask(H) if model.repeat_rate is not None else np.zeros(a.shape, bool)
     rows = np.concatenate([np.full(len(split.truth_events[u]), r) for r, u in enumerate(users)])
     cols = np.concatenate([split.truth_events[u] for u in users]).astype(np.int64)
-    log_p, _ = group_log_scores(a, seen, model.repeat_rate)
-    ok = np.isfinite(log_p[rows, cols])                     # scorable for every T
-    rows, cols = rows[ok], cols[ok]
+    # score_T at the truth cells = m_g · exp(a/T) / Σ_{j∈g} exp(a_j/T) (base.group_log_scores, the same
+    # operations): the masses do not depend on T, so each NLL evaluation needs one log-sum-exp per group
+    a_s, a_u = np.where(seen, a, -np.inf), np.where(seen, -np.inf, a)
+    m_s, m_u = group_masses(np.isfinite(a_s).any(axis=1), np.isfinite(a_u).any(axis=1), model.repeat_rate)
+    in_s = seen[rows, cols]
+    with np.errstate(divide="ignore"):
+        log_m = np.log(np.where(in_s, m_s[rows], m_u[rows]))
+    a_t = a[rows, cols]
+    ok = np.isfinite(log_m) & np.isfinite(a_t)               # scorable for every T
+    rows, in_s, log_m, a_t = rows[ok], in_s[ok], log_m[ok], a_t[ok]
     finite = a[np.isfinite(a)]
     sigma = float(finite.std()) if finite.size else 0.0
     if len(rows) == 0 or not sigma > 0:
         return 1.0
 
     def nll(log_beta: float) -> float:
-        lp, _ = group_log_scores(a * np.exp(log_beta), seen, model.repeat_rate)
-        return -float(lp[rows, cols].mean())
+        beta = np.exp(log_beta)
+        lse = np.empty(len(rows))
+        for group, pick in ((a_s, in_s), (a_u, ~in_s)):
+            if pick.any():
+                lse[pick] = _logsumexp_rows(group * beta)[rows[pick], 0]
+        return -float((log_m + a_t * beta - lse).mean())
 
     lo, hi = np.log(1e-3 / sigma), np.log(1e3 / sigma)
     res = minimize_scalar(nll, bounds=(lo, hi), method="bounded", options={"xatol": 1e-3})
