@@ -21,9 +21,10 @@ Serving is by **fold-in**: for a history h with weights w, the user vector
 is the exact solution of the same normal equations (k×k solve), so a known
 user's vector is reproduced from their training history and new users /
 real-time events need no retraining (spec 70-engine-notes §7.3). Histories
-are solved together: rows of equal length are stacked into one batched
-matrix product and one stacked ``np.linalg.solve`` (:func:`_exact_solve`),
-so a row's answer is the same alone or in a batch.
+are solved together: rows of equal length are stacked into batched matrix
+products and one stacked ``np.linalg.solve`` (L×L systems by the Woodbury
+identity when the history is shorter than k, see :func:`_exact_solve`), so a
+row's answer is the same alone or in a batch.
 Defaults (k=64, alpha=5, reg=1, 15 iterations) are those measured in spec 70 §4.2.
 """
 from __future__ import annotations
@@ -68,9 +69,9 @@ _blas_controller = None
 def _one_blas_thread():
     """BLAS (OpenBLAS/MKL) limited to one thread inside the block. Training: the CG pool threads are the
     parallelism, and BLAS threads under each of them oversubscribe the cores (2 busy cores: 16.8 s instead
-    of 5.1 s for the 1M-pair benchmark fit). Fold-in: a 64×64 solve is too small for threads, yet OpenBLAS
+    of 5.1 s for the 1M-pair benchmark fit). Fold-in: a k×k solve is too small for threads, yet OpenBLAS
     wakes its pool for each one; from a job's worker thread on a loaded machine that cost 11 ms per user
-    instead of ~0.05 ms. The limit is process-wide (that is how BLAS libraries work), so it is
+    at k = 149 instead of 0.8 ms. The limit is process-wide (that is how BLAS libraries work), so it is
     reference-counted: concurrent users (HPO trials, requests, jobs) share it and the last one out restores
     the previous thread count. Uses threadpoolctl (the library ``implicit`` asks its users to apply); its
     controller is built once (entering the limit then costs ~10 µs)."""
