@@ -189,7 +189,10 @@ def snapshot(group_data, event_type: str | None = None, event_value_threshold: f
         else:
             with np.errstate(invalid="ignore"):
                 keep &= value >= float(event_value_threshold)
-    u, i, t = ds.codes("USER_ID"), ds.codes("ITEM_ID"), ds.codes("TIMESTAMP")
+    # anonymous events count for the user their session was linked to, and are never trained on while
+    # the session is unlinked (spec 40 §5, "anonymous users")
+    u, i, t = ds.user_codes(), ds.codes("ITEM_ID"), ds.codes("TIMESTAMP")
+    keep &= u >= 0
     return from_arrays(u[keep], i[keep], t[keep], n_users=len(group_data.users), n_items=len(group_data.items),
                        event_value=None if value is None else value[keep])
 
@@ -277,10 +280,12 @@ def action_data(group_data) -> engine.ActionData | None:
         u = a = t = np.zeros(0, np.int64)
         taken = np.zeros(0, bool)
     else:
-        u, a, t = ai.codes("USER_ID"), ai.codes("ACTION_ID"), ai.codes("TIMESTAMP")
+        u, a, t = ai.user_codes(), ai.codes("ACTION_ID"), ai.codes("TIMESTAMP")
         names = ai.dictionary("EVENT_TYPE").ids
         lut = np.array([n.replace(" ", "_").upper() == "TAKEN" for n in names] + [False], bool)
         taken = lut[ai.codes("EVENT_TYPE")]
+        known = u >= 0  # unlinked anonymous action interactions are not trained on (spec 40 §5)
+        u, a, t, taken = u[known], a[known], t[known], taken[known]
     return engine.ActionData(np.asarray(u, np.int32), np.asarray(a, np.int32), np.asarray(t, np.int64), taken,
                              n_actions, per_action("VALUE"),
                              per_action("EXPIRATION_TIMESTAMP", "ACTION_EXPIRATION_TIMESTAMP"),

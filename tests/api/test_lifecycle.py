@@ -146,3 +146,28 @@ def test_regions_and_accounts_are_isolated(personalize, monkeypatch):
     assert boto3.client("personalize", region_name="eu-west-1").list_dataset_groups()["datasetGroups"] == []
     monkeypatch.setenv("MOTO_ACCOUNT_ID", "111122223333")
     assert boto3.client("personalize").list_dataset_groups()["datasetGroups"] == []
+
+
+def test_anonymous_events_are_not_trained_on_until_their_session_is_linked(personalize):
+    """Spec 40 §5: a sessionId-only event is kept (and served to that session) but never trained on while
+    the session is unlinked; once an event carries both IDs, the session's events count for the user."""
+    group, dataset = make_dataset(personalize)
+    assert import_csv(personalize, dataset, movielens_ratings(), job="ratings")["status"] == "ACTIVE"
+    tracker = personalize.create_event_tracker(name="t", datasetGroupArn=group)
+    wait_for(lambda: personalize.describe_event_tracker(eventTrackerArn=tracker["eventTrackerArn"]), "eventTracker")
+    events = boto3.client("personalize-events")
+    events.put_events(trackingId=tracker["trackingId"], sessionId="anon-1",
+                      eventList=[{"eventType": "click", "itemId": "1", "sentAt": 1_700_000_000}])
+    for recipe in ("aws-user-personalization-v2", "aws-popularity-count"):
+        solution = personalize.create_solution(name=recipe, datasetGroupArn=group, performAutoTraining=False,
+                                               recipeArn=f"arn:aws:personalize:::recipe/{recipe}")["solutionArn"]
+        version = personalize.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+        found = wait_for(lambda: personalize.describe_solution_version(solutionVersionArn=version),
+                         "solutionVersion")
+        assert found["status"] == "ACTIVE", found.get("failureReason")
+    # linking the session to a user makes its anonymous events that user's: training still works
+    events.put_events(trackingId=tracker["trackingId"], sessionId="anon-1", userId="1",
+                      eventList=[{"eventType": "click", "itemId": "2", "sentAt": 1_700_000_100}])
+    version = personalize.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+    assert wait_for(lambda: personalize.describe_solution_version(solutionVersionArn=version),
+                    "solutionVersion")["status"] == "ACTIVE"
