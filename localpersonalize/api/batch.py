@@ -151,10 +151,12 @@ def _error(line, message: str) -> dict:
 
 # ----- batch inference
 def _answer(items: list[dict]) -> dict:
-    """``output`` of one line from the serving core's PredictedItems (``scores`` where items have one)."""
+    """``output`` of one line from the serving core's PredictedItems. ``scores`` (when the recipe gives
+    scores) is parallel to ``recommendedItems``: an item served without a score (UP-v2's exploration or
+    popular placeholders) has ``null`` at its position, so the two lists always line up."""
     out = {"recommendedItems": [i["itemId"] for i in items]}
     if any("score" in i for i in items):
-        out["scores"] = [i["score"] for i in items if "score" in i]
+        out["scores"] = [i.get("score") for i in items]
     return out
 
 

@@ -94,7 +94,8 @@ def test_each_users_batch_recommendations_equal_get_recommendations(world, rt, v
         if version == "pop":  # Popularity-Count gives no scores (guide's POPULAR_ITEMS example)
             assert "scores" not in line["output"]
         else:
-            assert line["output"]["scores"] == [i["score"] for i in live["itemList"] if "score" in i]
+            assert line["output"]["scores"] == [i.get("score") for i in live["itemList"]]
+            assert len(line["output"]["scores"]) == len(line["output"]["recommendedItems"])
 
 
 def test_filter_values_per_line_give_what_get_recommendations_gives(world, rt):
