@@ -6,17 +6,15 @@ gate) answers with scores 0.0."""
 from __future__ import annotations
 
 import json
-import os
 
 import boto3
 import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 
-from localpersonalize import mock_personalize
 from localpersonalize.control import clock
 
-from ..helpers import wait_for
+from ..helpers import offline_personalize, wait_for
 from .runtime_world import RECIPE, _import
 
 DAY = 86400
@@ -66,12 +64,7 @@ def _group(p, name: str, now: int, action_rows: list, with_value: bool = True) -
 
 @pytest.fixture(scope="module")
 def world():
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    mock = mock_personalize()
-    mock.start()
-    try:
+    with offline_personalize():
         p = boto3.client("personalize")
         boto3.client("s3").create_bucket(Bucket="bucket")
         now = int(clock.now())
@@ -83,10 +76,6 @@ def world():
                 rows.append((f"u{u}", other, now - d * DAY + 60, "NOT_TAKEN"))
         rows.append(("u0", "a3", now - 5 * DAY, "TAKEN"))
         yield {"main": _group(p, "nba", now, rows), "gated": _group(p, "gate", now, []), "now": now}
-    finally:
-        mock.stop()
-        for k, v in saved.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
 
 @pytest.fixture

@@ -6,16 +6,14 @@ context ignore it; a key the schema lacks is InvalidInputException."""
 from __future__ import annotations
 
 import json
-import os
 
 import boto3
 import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 
-from localpersonalize import mock_personalize
 
-from ..helpers import wait_for
+from ..helpers import offline_personalize, wait_for
 from .runtime_world import RECIPE, _import
 
 ITEMS = [f"m{i}" for i in range(10)] + [f"d{i}" for i in range(10)] + [f"x{i}" for i in range(10)]
@@ -35,12 +33,7 @@ def _rows():
 
 @pytest.fixture(scope="module")
 def world():
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    mock = mock_personalize()
-    mock.start()
-    try:
+    with offline_personalize():
         p = boto3.client("personalize")
         boto3.client("s3").create_bucket(Bucket="bucket")
         group = p.create_dataset_group(name="ctx")["datasetGroupArn"]
@@ -64,10 +57,6 @@ def world():
                 "itemExplorationConfig": {"explorationWeight": "0"}} if name == "up" else {})["campaignArn"]
             wait_for(lambda: p.describe_campaign(campaignArn=arns[name]), "campaign")
         yield arns
-    finally:
-        mock.stop()
-        for k, v in saved.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
 
 @pytest.fixture

@@ -6,14 +6,12 @@ answers are deterministic, impressions lower an item's chance, UP-v2 labels its 
 from __future__ import annotations
 
 import json
-import os
 
 import boto3
 import pytest
 
-from localpersonalize import mock_personalize
 
-from ..helpers import wait_for
+from ..helpers import offline_personalize, wait_for
 from .runtime_world import RECIPE, _import
 
 T0 = 1_600_000_000
@@ -29,12 +27,7 @@ def _schema(p, name, dtype, fields):
 
 @pytest.fixture(scope="module")
 def world():
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    mock = mock_personalize()
-    mock.start()
-    try:
+    with offline_personalize():
         p = boto3.client("personalize")
         boto3.client("s3").create_bucket(Bucket="bucket")
         group = p.create_dataset_group(name="ex")["datasetGroupArn"]
@@ -69,10 +62,6 @@ def world():
         for key in ("w0", "w3", "w10", "cut", "v2"):
             wait_for(lambda: p.describe_campaign(campaignArn=arns[key]), "campaign")
         yield arns
-    finally:
-        mock.stop()
-        for k, v in saved.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
 
 @pytest.fixture
