@@ -65,3 +65,12 @@ def offline_personalize():
         mp.delenv("AWS_PROFILE", raising=False)
         with mock_personalize():
             yield
+
+
+def client_error(call, **kw) -> tuple[str, str]:
+    """(error code, message) of the ClientError that ``call(**kw)`` must raise."""
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as err:
+        call(**kw)
+    return err.value.response["Error"]["Code"], err.value.response["Error"]["Message"]

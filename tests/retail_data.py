@@ -106,7 +106,6 @@ def retail_world(n_users: int = 800, days: int = 90, sessions_per_user: float = 
         pytest.skip(f"the Retail Demo Store data is not at {RETAIL}")
     rng = np.random.default_rng(seed)
     products = read_flat_yaml_list((RETAIL / "products.yaml").read_text())
-    categories = {c["name"] for c in read_flat_yaml_list((RETAIL / "categories.yaml").read_text())}
     with gzip.open(RETAIL / "users.json.gz", "rt") as f:
         all_users = json.load(f)
     for p in products:

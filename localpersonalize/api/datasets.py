@@ -6,7 +6,7 @@ import uuid
 
 from ..control import lifecycle, quotas
 from ..control.arns import dataset_arn
-from ..control.lifecycle import ACTIVE, COUNTS_AS_ACTIVE, PENDING_OR_RUNNING, FailedWork
+from ..control.lifecycle import COUNTS_AS_ACTIVE, PENDING_OR_RUNNING, FailedWork
 from ..data import csv_import, schemas
 from ..data.datasets import DatasetGroupData
 from ..errors import InvalidInputException, ResourceInUseException

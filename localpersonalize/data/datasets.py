@@ -28,7 +28,6 @@ index is rebuilt), so streamed appends cost nothing up front.
 """
 from __future__ import annotations
 
-import csv
 import io
 import threading
 from dataclasses import dataclass, field as dc_field

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
+import json
+import posixpath
 
 import pytest
 
@@ -22,6 +25,52 @@ def open_world(build):
         mp.delenv("AWS_ENDPOINT_URL", raising=False)
         with mock_personalize():
             yield build()
+
+
+ROLE = "arn:aws:iam::123456789012:role/r"
+_jobs = itertools.count()
+
+#: kind -> (create method, ARN key, describe method, record key) of the two batch job kinds.
+JOB_KINDS = {"inference": ("create_batch_inference_job", "batchInferenceJobArn",
+                           "describe_batch_inference_job", "batchInferenceJob"),
+             "segment": ("create_batch_segment_job", "batchSegmentJobArn",
+                         "describe_batch_segment_job", "batchSegmentJob")}
+
+
+def put_lines(key: str, lines) -> None:
+    """Write JSON Lines (dicts, or raw strings as they are) to ``s3://bucket/<key>``."""
+    import boto3
+
+    body = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n"
+    boto3.client("s3").put_object(Bucket="bucket", Key=key, Body=body.encode())
+
+
+def run_batch_job(kind: str, version_arn: str, lines, prefix: str, expect: str = "ACTIVE", key: str | None = None,
+                  **kw):
+    """Write ``lines`` to S3, run a batch ``kind`` job ("inference" | "segment") on ``version_arn``, wait for
+    it, assert its status is ``expect`` and return the parsed ``.out`` lines (or the job record when it is
+    not ACTIVE). Input at ``<prefix>-in/<n>/input.json`` unless ``key`` is given; output under
+    ``<prefix>-out/<n>/``."""
+    import boto3
+
+    from ..helpers import wait_for
+
+    n = next(_jobs)
+    key = key or f"{prefix}-in/{n}/input.json"
+    put_lines(key, lines)
+    create, arn_key, describe, record_key = JOB_KINDS[kind]
+    personalize = boto3.client("personalize")
+    arn = getattr(personalize, create)(
+        jobName=f"{prefix}-{n}", solutionVersionArn=version_arn, roleArn=ROLE,
+        jobInput={"s3DataSource": {"path": f"s3://bucket/{key}"}},
+        jobOutput={"s3DataDestination": {"path": f"s3://bucket/{prefix}-out/{n}/"}}, **kw)[arn_key]
+    job = wait_for(lambda: getattr(personalize, describe)(**{arn_key: arn}), record_key)
+    assert job["status"] == expect, job.get("failureReason")
+    if expect != "ACTIVE":
+        return job
+    out = f"{prefix}-out/{n}/{posixpath.basename(key)}.out"
+    body = boto3.client("s3").get_object(Bucket="bucket", Key=out)["Body"].read()
+    return [json.loads(line) for line in body.decode().splitlines()]
 
 
 GENRE_WORDS = {"Comedy": "a wedding full of laughs with old friends",

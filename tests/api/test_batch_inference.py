@@ -5,16 +5,14 @@ GetRecommendations / GetPersonalizedRanking for the same user and filter."""
 
 from __future__ import annotations
 
-import json
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
-from ..helpers import wait_for
+from ..helpers import client_error as _code, wait_for
+from .batch_world import ROLE, _jobs, put_lines, run_batch_job
 from .runtime_world import N_USERS, genre_of, open_world
 
-ROLE = "arn:aws:iam::123456789012:role/r"
 
 
 @pytest.fixture(scope="module")
@@ -41,36 +39,9 @@ def rt(world):
     return boto3.client("personalize-runtime")
 
 
-_jobs = iter(range(10_000))
-
-
-def put_lines(key, lines):
-    body = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n"
-    boto3.client("s3").put_object(Bucket="bucket", Key=key, Body=body.encode())
-
-
 def run_job(world, version, lines, expect="ACTIVE", key=None, **kw):
     """Write ``lines`` to S3, run a job on ``version`` (a world key) and return the parsed output lines."""
-    n = next(_jobs)
-    key = key or f"batch-in/{n}/input.json"
-    put_lines(key, lines)
-    personalize = boto3.client("personalize")
-    arn = personalize.create_batch_inference_job(
-        jobName=f"job-{n}", solutionVersionArn=world[f"{version}-version"], roleArn=ROLE,
-        jobInput={"s3DataSource": {"path": f"s3://bucket/{key}"}},
-        jobOutput={"s3DataDestination": {"path": f"s3://bucket/batch-out/{n}/"}}, **kw)["batchInferenceJobArn"]
-    job = wait_for(lambda: personalize.describe_batch_inference_job(batchInferenceJobArn=arn), "batchInferenceJob")
-    assert job["status"] == expect, job.get("failureReason")
-    if expect != "ACTIVE":
-        return job
-    body = boto3.client("s3").get_object(Bucket="bucket", Key=f"batch-out/{n}/input.json.out")["Body"].read()
-    return [json.loads(line) for line in body.decode().splitlines()]
-
-
-def _code(call, **kw):
-    with pytest.raises(ClientError) as err:
-        call(**kw)
-    return err.value.response["Error"]["Code"], err.value.response["Error"]["Message"]
+    return run_batch_job("inference", world[f"{version}-version"], lines, "batch", expect, key, **kw)
 
 
 def create(world, version="up2", input_path="s3://bucket/batch-in/", output_path="s3://bucket/elsewhere/", **kw):

@@ -4,17 +4,14 @@ u likes genre u % 3), the limits and refusals."""
 
 from __future__ import annotations
 
-import json
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
-from ..helpers import wait_for
-from .batch_world import build_catalogue, open_world
+from ..helpers import client_error as _code
+from .batch_world import ROLE, build_catalogue, open_world, run_batch_job
 from .runtime_world import GENRES
 
-ROLE = "arn:aws:iam::123456789012:role/r"
 
 
 @pytest.fixture(scope="module")
@@ -24,24 +21,8 @@ def world():
         yield arns
 
 
-_n = iter(range(1000))
-
-
 def run(world, recipe, lines, expect="ACTIVE", **kw):
-    n = next(_n)
-    boto3.client("s3").put_object(Bucket="bucket", Key=f"segments-in/{n}.json",
-                                  Body="\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines).encode())
-    personalize = boto3.client("personalize")
-    arn = personalize.create_batch_segment_job(
-        jobName=f"segments-{n}", solutionVersionArn=world[recipe], roleArn=ROLE,
-        jobInput={"s3DataSource": {"path": f"s3://bucket/segments-in/{n}.json"}},
-        jobOutput={"s3DataDestination": {"path": f"s3://bucket/segments-out/{n}/"}}, **kw)["batchSegmentJobArn"]
-    job = wait_for(lambda: personalize.describe_batch_segment_job(batchSegmentJobArn=arn), "batchSegmentJob")
-    assert job["status"] == expect, job.get("failureReason")
-    if expect != "ACTIVE":
-        return job
-    body = boto3.client("s3").get_object(Bucket="bucket", Key=f"segments-out/{n}/{n}.json.out")["Body"].read()
-    return [json.loads(line) for line in body.decode().splitlines()]
+    return run_batch_job("segment", world[recipe], lines, "segments", expect, **kw)
 
 
 def taste(user_id: str) -> str:
@@ -88,12 +69,6 @@ def test_at_most_500_items_or_10_queries_per_job(world):
     assert "at most 10" in job["failureReason"]
     job = run(world, "aws-item-affinity", [{"itemId": f"i{k % 60}"} for k in range(501)], expect="CREATE FAILED")
     assert "at most 500" in job["failureReason"]
-
-
-def _code(call, **kw):
-    with pytest.raises(ClientError) as err:
-        call(**kw)
-    return err.value.response["Error"]["Code"], err.value.response["Error"]["Message"]
 
 
 def test_segment_and_inference_jobs_need_their_own_recipes(world):

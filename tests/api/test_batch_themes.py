@@ -3,20 +3,17 @@ jobs of Similar-Items write a theme per group and re-rank its items by relevance
 
 from __future__ import annotations
 
-import json
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from localpersonalize.control import recipes, themes
 from localpersonalize.errors import InvalidInputException
 
-from ..helpers import wait_for
-from .batch_world import build_catalogue, open_world
+from ..helpers import client_error as _code
+from .batch_world import ROLE, _jobs, build_catalogue, open_world, run_batch_job
 from .runtime_world import genre_of
 
-ROLE = "arn:aws:iam::123456789012:role/r"
 THEMES = {"batchInferenceJobMode": "THEME_GENERATION",
           "themeGenerationConfig": {"fieldsForThemeGeneration": {"itemName": "TITLE"}}}
 
@@ -27,24 +24,8 @@ def world():
         yield arns
 
 
-_n = iter(range(1000))
-
-
 def run(world, lines, recipe="aws-similar-items", expect="ACTIVE", **kw):
-    n = next(_n)
-    boto3.client("s3").put_object(Bucket="bucket", Key=f"themes-in/{n}.json",
-                                  Body="\n".join(json.dumps(x) for x in lines).encode())
-    personalize = boto3.client("personalize")
-    arn = personalize.create_batch_inference_job(
-        jobName=f"themes-{n}", solutionVersionArn=world[recipe], roleArn=ROLE,
-        jobInput={"s3DataSource": {"path": f"s3://bucket/themes-in/{n}.json"}},
-        jobOutput={"s3DataDestination": {"path": f"s3://bucket/themes-out/{n}/"}}, **kw)["batchInferenceJobArn"]
-    job = wait_for(lambda: personalize.describe_batch_inference_job(batchInferenceJobArn=arn), "batchInferenceJob")
-    assert job["status"] == expect, job.get("failureReason")
-    if expect != "ACTIVE":
-        return job
-    body = boto3.client("s3").get_object(Bucket="bucket", Key=f"themes-out/{n}/{n}.json.out")["Body"].read()
-    return [json.loads(line) for line in body.decode().splitlines()]
+    return run_batch_job("inference", world[recipe], lines, "themes", expect, **kw)
 
 
 def test_each_group_gets_a_theme_from_its_metadata_and_items_ranked_by_relevance(world):
@@ -76,16 +57,10 @@ def test_more_than_100_input_items_fail_the_job(world):
     assert "at most 100" in job["failureReason"]
 
 
-def _code(call, **kw):
-    with pytest.raises(ClientError) as err:
-        call(**kw)
-    return err.value.response["Error"]["Code"], err.value.response["Error"]["Message"]
-
-
 def _create(world, recipe="aws-similar-items", **kw):
     boto3.client("s3").put_object(Bucket="bucket", Key="themes-in/one.json", Body=b'{"itemId": "i1"}\n')
     return boto3.client("personalize").create_batch_inference_job(
-        jobName=f"refused-{next(_n)}", solutionVersionArn=world[recipe], roleArn=ROLE,
+        jobName=f"refused-{next(_jobs)}", solutionVersionArn=world[recipe], roleArn=ROLE,
         jobInput={"s3DataSource": {"path": "s3://bucket/themes-in/one.json"}},
         jobOutput={"s3DataDestination": {"path": "s3://bucket/themes-out/refused/"}}, **kw)
 

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from localpersonalize.control import clock
 
-from .conformance.world import RECIPE, World, interactions_csv
+from .conformance.world import World, interactions_csv
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ import io
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
-from ..helpers import wait_for
+from ..helpers import client_error as _code, wait_for
 from .batch_world import open_world
 from .runtime_world import _import, _schema, interactions
 
@@ -81,12 +80,6 @@ def attribution(personalize, world):
     s3 = boto3.client("s3")
     for obj in s3.list_objects_v2(Bucket="bucket", Prefix="metrics/").get("Contents", []):
         s3.delete_object(Bucket="bucket", Key=obj["Key"])
-
-
-def _code(call, **kw):
-    with pytest.raises(ClientError) as err:
-        call(**kw)
-    return err.value.response["Error"]["Code"], err.value.response["Error"]["Message"]
 
 
 def _report(key):

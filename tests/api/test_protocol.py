@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from localpersonalize.protocol import dispatch
 from localpersonalize.control.store import Store

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
-from ..helpers import wait_for
+from ..helpers import client_error as _code, wait_for
 from .runtime_world import N_ITEMS, genre_of, group_data, open_world
 
 
@@ -27,12 +26,6 @@ def rt(world):
 @pytest.fixture
 def personalize(world):
     return boto3.client("personalize")
-
-
-def _code(call, **kw):
-    with pytest.raises(ClientError) as err:
-        call(**kw)
-    return err.value.response["Error"]["Code"], err.value.response["Error"]["Message"]
 
 
 def _ids(answer):

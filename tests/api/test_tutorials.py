@@ -5,7 +5,6 @@ real ml-latest-small ratings, and reach real recommendations."""
 from __future__ import annotations
 
 import json
-import os
 import runpy
 import subprocess
 import sys

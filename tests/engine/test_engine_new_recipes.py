@@ -5,7 +5,7 @@ import pytest
 from localpersonalize import engine
 from localpersonalize.engine import (ActionData, NextBestActionModel, SimilarItemsModel, TrendingModel,
                                      from_arrays, item_features, users_for_item, users_for_items)
-from localpersonalize.engine.hpo import random_search, sample_trials
+from localpersonalize.engine.hpo import sample_trials
 from localpersonalize.engine.params import percentile_filter
 from localpersonalize.engine.segments import segment_metrics, split_per_user
 from localpersonalize.engine.trending import trend_prediction_accuracy, trend_window_seconds

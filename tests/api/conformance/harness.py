@@ -30,7 +30,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
