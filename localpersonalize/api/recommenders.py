@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..control import lifecycle, quotas, training
+from ..control import lifecycle, quotas, workflow
 from ..control.lifecycle import ACTIVE, CREATE_CHAIN, INACTIVE
 from ..errors import InvalidInputException, ResourceInUseException
 from . import operation
@@ -19,17 +19,6 @@ def _config(config: dict | None) -> dict:
     if any("EVENT_TYPE" in cols for cols in excluded.values()):
         raise InvalidInputException("EVENT_TYPE cannot be excluded from training (excludedDatasetColumns).")
     return config
-
-
-def _trainer(store, rec, recipe, group):
-    """The work of training ``rec``'s use case on the group's current data; the model goes to
-    ``holder["trained"]``."""
-    holder = {}
-
-    def work():
-        holder["trained"] = training.train(recipe, group.extra["data"], recipe.training_event_type, None)
-
-    return holder, work
 
 
 @operation("CreateRecommender")
@@ -55,12 +44,12 @@ def create_recommender(ctx, p):
         record = {"name": p["name"], "recommenderArn": arn, "datasetGroupArn": group.arn,
                   "recipeArn": recipe.arn, "recommenderConfig": config}
         rec = store.create("recommender", arn, record, parent=group.arn, tags=p.get("tags"))
-        holder, work = _trainer(store, rec, recipe, group)
+        holder, work = workflow.recommender_trainer(store, rec)
 
         def on_done(reason):
             if reason is None:
-                rec.extra["trained"] = holder["trained"]
-                store.touch(rec, modelMetrics=holder["trained"].metrics)
+                workflow.serve_trained(store, rec, holder)
+                workflow.schedule_recommender_retraining(store, rec, rec.record["lastUpdatedDateTime"])
 
         lifecycle.run_work(rec, store, work, on_done=on_done)
     return {"recommenderArn": arn}
@@ -94,7 +83,7 @@ def update_recommender(ctx, p):
         if config == old:
             return {"recommenderArn": rec.arn}  # nothing changes: no update (spec 30 §5.3)
         retrain = config.get("trainingDataConfig") != old.get("trainingDataConfig")
-        holder, work = _trainer(store, rec, recipe_for(rec.record["recipeArn"]), store.get("dataset-group", rec.parent))
+        holder, work = workflow.recommender_trainer(store, rec)
         now = store.clock.now()
         rec.record["latestRecommenderUpdate"] = {"recommenderConfig": config, "creationDateTime": now,
                                                  "lastUpdatedDateTime": now}
@@ -105,8 +94,7 @@ def update_recommender(ctx, p):
                                    failureReason=reason)
                 return
             if retrain:
-                rec.extra["trained"] = holder["trained"]
-                rec.record["modelMetrics"] = holder["trained"].metrics
+                workflow.serve_trained(store, rec, holder, at)
             store.touch_update(rec, "latestRecommenderUpdate", at=at, status=ACTIVE)
             store.touch(rec, at=at, recommenderConfig=config)
 
@@ -131,7 +119,13 @@ def _move(ctx, p, source: str, chain: tuple[str, str], target: str, verb: str):
         not_busy(rec, "recommender")
         if rec.status != source:
             raise InvalidInputException(f"Only an {source} recommender can be {verb}; {rec.arn} is {rec.status}.")
-        store.start(rec, chain, finish=lambda reason, at: store.touch(rec, at=at, status=target))
+
+        def finish(reason, at):
+            store.touch(rec, at=at, status=target)
+            if target == ACTIVE:  # starting resumes the 7-day retraining (guide L10328)
+                workflow.schedule_recommender_retraining(store, rec, at)
+
+        store.start(rec, chain, finish=finish)
     return {"recommenderArn": rec.arn}
 
 

@@ -11,6 +11,11 @@ automatic-training schedule, and campaign deployments that follow ``<solution>/$
   (``UpdateCampaign``, or a new ACTIVE version of a solution a campaign follows with
   ``syncWithLatestSolutionVersion``) goes through ``latestCampaignUpdate`` ``CREATE PENDING ->
   CREATE IN_PROGRESS -> ACTIVE`` and the campaign keeps serving its previous version until then.
+* Recommender retraining (guide L9501, L10200, L10328): Personalize fully retrains the model behind a
+  recommender every 7 days on all the data in the datasets, in the background (the recommender keeps
+  serving its current model until the new one is trained); a stopped recommender is not retrained, and
+  starting it resumes the 7-day schedule. As with automatic training, a tick with no new interactions
+  since the last training keeps the model.
 """
 
 from __future__ import annotations
@@ -134,6 +139,63 @@ def _autotrain_tick(store, solution, due: float) -> None:
     if mark is None or (existing and existing[-1].extra.get("data_mark") is mark):
         return  # no interactions, or none new since the last training
     start_solution_version(store, solution, mode="AUTOTRAIN", training_type="AUTOMATIC", at=due)
+
+
+# ----- recommenders
+RECOMMENDER_RETRAINING_DAYS = 7  # guide L9501, L10200
+
+
+def recommender_trainer(store, rec):
+    """The work of training recommender ``rec``'s use case on its group's current data: returns
+    ``(holder, work)``; after ``work()`` the model (a ``training.TrainedModel``) is ``holder["trained"]``.
+    Remembers the data it trains on, for the retraining ticks. Raises ``lifecycle.FailedWork`` (from
+    ``work``) when the data breaks a training rule."""
+    recipe = recipes.recipe_by_arn(rec.record["recipeArn"])
+    group = store.get("dataset-group", rec.parent)
+    holder = {"data_mark": interactions_mark(group.extra["data"])}
+
+    def work():
+        holder["trained"] = training.train(recipe, group.extra["data"], recipe.training_event_type, None)
+
+    return holder, work
+
+
+def serve_trained(store, rec, holder, at: float | None = None) -> None:
+    """Make the model of a finished :func:`recommender_trainer` the one ``rec`` serves, with its
+    ``modelMetrics``."""
+    rec.extra["trained"] = holder["trained"]
+    rec.extra["data_mark"] = holder["data_mark"]
+    store.touch(rec, at=at, modelMetrics=holder["trained"].metrics)
+
+
+def schedule_recommender_retraining(store, rec, at: float) -> None:
+    """(Re)start the 7-day retraining schedule of recommender ``rec`` from ``at`` (epoch seconds): when it
+    becomes ACTIVE after creation, and when it is started again after a stop."""
+    store.schedule((rec.arn, "retrain"), at + RECOMMENDER_RETRAINING_DAYS * DAY,
+                   lambda due: _retrain_tick(store, rec, due))
+
+
+def _retrain_tick(store, rec, due: float) -> None:
+    """One retraining tick (runs under the store lock): retrain in the background when the recommender is
+    ACTIVE, not updating, and new interactions arrived; then re-schedule. A failed retraining keeps the
+    model that serves now."""
+    if store.find(rec.arn) is not rec or rec.status != ACTIVE:
+        return  # deleted, or stopped (StartRecommender re-schedules)
+    schedule_recommender_retraining(store, rec, due)
+    if store.transition(rec, "latestRecommenderUpdate") is not None or store.transition(rec, "retraining"):
+        return
+    group = store.find(rec.parent)
+    mark = interactions_mark(group.extra["data"]) if group is not None else None
+    if mark is None or mark is rec.extra.get("data_mark"):
+        return
+    holder, work = recommender_trainer(store, rec)
+
+    def finish(reason, at):
+        rec.record.pop("retraining", None)  # internal progress record, not part of the API shape
+        if reason is None and store.find(rec.arn) is rec:
+            serve_trained(store, rec, holder, at)
+
+    store.start(rec, CREATE_CHAIN, work=work, finish=finish, field="retraining", at=due)
 
 
 # ----- campaigns

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from localpersonalize.control import clock
 
-from .conformance.world import World, interactions_csv
+from .conformance.world import World, interactions_csv, settled
 
 
 @pytest.fixture
@@ -295,3 +295,45 @@ def test_scheduling_expression_out_of_range_is_refused(w):
         w.new_solution("bad", performAutoTraining=True,
                        solutionConfig={"autoTrainingConfig": {"schedulingExpression": "rate(31 days)"}})
     assert code(err) == "InvalidInputException"
+
+
+# ----- recommender retraining (guide L9501, L10200, L10328)
+WEEK = 7 * 86400
+
+
+def test_recommenders_retrain_every_seven_days_only_when_new_interactions_arrived(w):
+    rec = w.recommender
+    clock.freeze()
+    describe = lambda: w.p.describe_recommender(recommenderArn=rec)["recommender"]  # noqa: E731
+    first = describe()
+    clock.advance(WEEK)  # no new data: the model and its metrics stay
+    assert describe()["modelMetrics"] == first["modelMetrics"]
+    assert describe()["lastUpdatedDateTime"] == first["lastUpdatedDateTime"]
+    w.new_import(w.domain_dataset, "more", interactions_csv(n_users=40, n_items=60, t0=1_700_000_000))
+    clock.advance(WEEK - 1)
+    assert describe()["modelMetrics"] == first["modelMetrics"]
+    clock.advance(1)
+    retrained = describe()
+    assert retrained["status"] == "ACTIVE" and "latestRecommenderUpdate" not in retrained
+    assert retrained["modelMetrics"] != first["modelMetrics"]
+    assert retrained["lastUpdatedDateTime"] > first["lastUpdatedDateTime"]
+    items = w.runtime.get_recommendations(recommenderArn=rec, userId="u35")["itemList"]
+    assert {i["itemId"] for i in items} <= {f"i{k}" for k in range(60)}
+
+
+def test_a_stopped_recommender_is_not_retrained_and_starting_resumes_the_schedule(w):
+    rec = w.recommender
+    clock.freeze()
+    describe = lambda: w.p.describe_recommender(recommenderArn=rec)["recommender"]  # noqa: E731
+    first = describe()["modelMetrics"]
+    w.p.stop_recommender(recommenderArn=rec)
+    assert settled(lambda: w.p.describe_recommender(recommenderArn=rec), "recommender")["status"] == "INACTIVE"
+    w.new_import(w.domain_dataset, "more", interactions_csv(n_users=40, n_items=60, t0=1_700_000_000))
+    clock.advance(2 * WEEK)
+    assert describe()["modelMetrics"] == first
+    w.p.start_recommender(recommenderArn=rec)
+    assert settled(lambda: w.p.describe_recommender(recommenderArn=rec), "recommender")["status"] == "ACTIVE"
+    clock.advance(WEEK - 1)
+    assert describe()["modelMetrics"] == first
+    clock.advance(1)
+    assert describe()["modelMetrics"] != first
