@@ -213,27 +213,33 @@ def _related(ctx, served: Served, filter_arn, line: dict, k: int) -> dict:
 
 
 def _users_block(ctx, served: Served, filter_arn, lines: list[dict], k: int) -> list[dict]:
-    """USER_PERSONALIZATION / POPULAR_ITEMS for many users at once (serving.recommend_block: one fold-in
-    and one matrix product per block). Each result equals GetRecommendations for that user; a line
-    whose filter cannot be applied gets an ``error``."""
+    """USER_PERSONALIZATION / POPULAR_ITEMS for many users at once (serving.recommend_block: one fold-in,
+    one matrix product and one exploration draw per block). Each result equals GetRecommendations for
+    that user; a line whose filter cannot be applied gets an ``error``. Without a filter or a recipe's
+    own exclusions every user has the same eligible items: one shared mask row."""
     out: list = [None] * len(lines)
-    masks, rows = [], []
-    for r, line in enumerate(lines):
-        try:
-            masks.append(_mask(ctx, served, filter_arn, line))
-        except InvalidInputException as exc:
-            out[r] = _error(line, exc.message)
-            continue
-        rows.append(r)
+    if not filter_arn and not served.recipe.excludes_seen_event_types:
+        rows, allowed = list(range(len(lines))), np.ones((1, served.n_catalogue), bool)
+    else:
+        masks, rows = [], []
+        for r, line in enumerate(lines):
+            try:
+                masks.append(_mask(ctx, served, filter_arn, line))
+            except InvalidInputException as exc:
+                out[r] = _error(line, exc.message)
+                continue
+            rows.append(r)
+        allowed = np.vstack(masks) if masks else None
     if rows:
-        ranked = serving.recommend_block(served, [lines[r]["userId"] for r in rows], np.vstack(masks), k)
+        ranked = serving.recommend_block(served, [lines[r]["userId"] for r in rows], allowed, k)
         for r, answer in zip(rows, ranked):
             out[r] = {"input": lines[r], "output": _answer(serving.predicted(served, answer))}
     return out
 
 
-def _inference_lines(ctx, served: Served, filter_arn, k: int, lines: list) -> list[dict]:
-    """Output lines for the input ``lines`` of one file, in order."""
+def _inference_lines(ctx, served: Served, filter_arn, k: int, lines: list, progress=None) -> list[dict]:
+    """Output lines for the input ``lines`` of one file, in order; ``progress()`` (optional) is called
+    after each block of users (the job's ``lastUpdatedDateTime`` moves while it runs)."""
     out: list = [None] * len(lines)
     good = []
     for r, line in enumerate(lines):
@@ -249,6 +255,8 @@ def _inference_lines(ctx, served: Served, filter_arn, k: int, lines: list) -> li
             block = good[s:s + step]
             for r, answer in zip(block, _users_block(ctx, served, filter_arn, [lines[r] for r in block], k)):
                 out[r] = answer
+            if progress is not None:
+                progress()
         return out
     answer = _rank_items if rtype == recipes.PERSONALIZED_RANKING else (
         lambda c, s, f, line: _related(c, s, f, line, k))
@@ -309,7 +317,7 @@ def create_batch_inference_job(ctx, p):
     def work():
         files = [(key, _read_lines(ctx, bucket, key)) for key in keys]
         for key, lines in files:
-            out = _inference_lines(job_ctx, served, p.get("filterArn"), k, lines)
+            out = _inference_lines(job_ctx, served, p.get("filterArn"), k, lines, progress=lambda: store.touch(job))
             if mode == THEME_GENERATION:
                 out = themes.add_themes(served.data, p["themeGenerationConfig"], out, key)
             _write_outputs(ctx, output_path, key, out)

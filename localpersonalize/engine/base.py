@@ -71,13 +71,33 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     Returns ``(idx int32[n, k'], vals float64[n, k'])`` with ``k' = min(k, m)``,
     sorted by descending score, ties broken by ascending column index (so the
     result is deterministic). Ineligible slots (fewer than k finite scores in a
-    row) are padded with index -1 and value NaN. Uses ``np.argpartition``.
+    row) are padded with index -1 and value NaN. Wide rows (``m ≥``
+    :data:`_THRESHOLD_MIN_COLS`, ``k`` small against ``m``) go through
+    :func:`_top_k_threshold` (two passes over the block instead of an
+    ``argpartition``; among items tied at the k-th place it keeps the lowest
+    indices); the rest, and any row it cannot settle, use ``np.argpartition``
+    (which keeps some of the tied items: which ones depends only on the row).
+    A row's answer never depends on the other rows of the block.
     """
     scores = np.atleast_2d(scores)
     n, m = scores.shape
     k = int(max(0, min(k, m)))
     if k == 0 or n == 0:
         return np.zeros((n, 0), np.int32), np.zeros((n, 0), np.float64)
+    if m >= _THRESHOLD_MIN_COLS and m // _THRESHOLD_CHUNK >= 2 * k:
+        return _top_k_threshold(scores, k)
+    return _top_k_partition(scores, k)
+
+
+#: :func:`top_k` uses the chunk-maximum threshold for rows at least this wide...
+_THRESHOLD_MIN_COLS = 2048
+#: ...cut into chunks of this many columns.
+_THRESHOLD_CHUNK = 64
+
+
+def _top_k_partition(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`top_k` by ``np.argpartition`` (``0 < k <= m``)."""
+    n, m = scores.shape
     if k < m:
         cand = np.argpartition(-scores, k - 1, axis=1)[:, :k]
     else:
@@ -91,6 +111,42 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     idx[bad] = -1
     vals[bad] = np.nan
     return idx, vals
+
+
+def _top_k_threshold(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`top_k` without a partition of the block: the row is cut into chunks of
+    :data:`_THRESHOLD_CHUNK` columns; the k-th largest chunk maximum ``t`` is at most the row's k-th
+    largest score (k distinct chunks hold a score ≥ t), so the top k are among the columns ≥ t — one
+    max pass and one comparison pass over the block, then a sort of those few candidates by
+    ``(-score, column)``. Rows whose ``t`` is not finite (fewer than k finite scores) or that yield
+    fewer than k candidates (NaN) fall back to :func:`_top_k_partition`."""
+    n, m = scores.shape
+    w = _THRESHOLD_CHUNK
+    c = m // w
+    cmax = scores[:, :c * w].reshape(n, c, w).max(axis=2)
+    if c * w < m:
+        cmax = np.concatenate([cmax, scores[:, c * w:].max(axis=1, keepdims=True)], axis=1)
+    t = np.partition(cmax, cmax.shape[1] - k, axis=1)[:, cmax.shape[1] - k]
+    settled = np.isfinite(t)
+    rows, cols = np.nonzero(scores >= np.where(settled, t, np.inf)[:, None])
+    counts = np.bincount(rows, minlength=n)
+    settled &= counts >= k
+    keep = settled[rows]
+    rows, cols = rows[keep], cols[keep]
+    vals = scores[rows, cols]
+    order = np.lexsort((cols, -vals, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    starts = np.r_[0, np.cumsum(np.where(settled, counts, 0))[:-1]]
+    pos = np.arange(len(rows)) - starts[rows]
+    first = pos < k
+    idx = np.full((n, k), -1, np.int32)
+    out = np.full((n, k), np.nan)
+    idx[rows[first], pos[first]] = cols[first]
+    out[rows[first], pos[first]] = vals[first]
+    if not settled.all():
+        rest = np.flatnonzero(~settled)
+        idx[rest], out[rest] = _top_k_partition(scores[rest], k)
+    return idx, out
 
 
 def recency_weights(n: int, half_life: float | None) -> np.ndarray:
@@ -155,8 +211,28 @@ def _logsumexp_rows(y: np.ndarray) -> np.ndarray:
     row with no finite entry."""
     mx = y.max(axis=1, keepdims=True)
     mx = np.where(np.isfinite(mx), mx, 0.0)
+    e = y - mx
+    np.exp(e, out=e)
     with np.errstate(divide="ignore"):
-        return np.log(np.exp(y - mx).sum(axis=1, keepdims=True)) + mx
+        return np.log(e.sum(axis=1, keepdims=True)) + mx
+
+
+def _sparse_logsumexp_rows(x: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Row-wise log Σ exp of the stored values ``x`` float64[nnz] of a CSR layout (``indptr`` int[n + 1])
+    → float64[n, 1]; ``-inf`` for a row with no finite value. Summed in stored order."""
+    n = len(indptr) - 1
+    out = np.full((n, 1), -np.inf)
+    lens = np.diff(indptr)
+    full = np.flatnonzero(lens > 0)
+    if not len(full):
+        return out
+    starts = indptr[:-1][full]
+    mx = np.maximum.reduceat(x, starts)
+    mx = np.where(np.isfinite(mx), mx, 0.0)
+    e = np.exp(x - np.repeat(mx, lens[full]))
+    with np.errstate(divide="ignore"):
+        out[full, 0] = np.log(np.add.reduceat(e, starts)) + mx
+    return out
 
 
 def group_masses(has_s: np.ndarray, has_u: np.ndarray, repeat_rate: float | None) -> tuple[np.ndarray, np.ndarray]:
@@ -308,10 +384,92 @@ class Recommender:
                                 self.n_items, self.history_half_life)
 
     def log_scores_many(self, histories: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-        """``(log_p, tail)`` float64[n, n_items] of each history row: :func:`group_log_scores`
-        of :meth:`logits_many`, the seen group being each row's stored entries."""
-        histories = sp.csr_matrix(histories, dtype=np.float32)
-        return group_log_scores(self.logits_many(histories), _seen_mask(histories), self.repeat_rate)
+        """``(log_p, tail)`` float64[n, n_items] of each history row: the repeat-aware rule
+        (:func:`group_log_scores`), the seen group being each row's stored entries, computed as
+        :meth:`_group_rule` does (the same numbers as :meth:`rank_log_scores`)."""
+        y, tail = self._group_rule(histories)
+        if isinstance(tail, np.ndarray):
+            return y, tail
+        t_rows, t_cols, t_vals = tail
+        dense = np.full(y.shape, -np.inf)
+        dense[t_rows, t_cols] = t_vals
+        return y, dense
+
+    def _group_rule(self, histories: sp.csr_matrix):
+        """The repeat-aware rule (module docstring) in as few passes over the dense block as it allows:
+        ``(log_p float64[n, n_items], tail)``, ``tail`` either the sparse zero-mass entries ``(rows,
+        cols, values)`` or a dense float64[n, n_items] (:func:`group_log_scores`, when the unseen group
+        has mass 0: repeat rate 1).
+
+        How: the history (seen) group is sparse, so its logits are taken out of the dense block and
+        normalised on their own (:func:`_sparse_logsumexp_rows`); the block then holds the unseen group
+        only and needs one log-sum-exp pass and two in-place adds; a seen group of mass 0 (repeat rate
+        0) is the sparse tail. The unseen items' numbers are :func:`group_log_scores`' to the bit; the
+        seen group's differ by the order of its sum.
+        """
+        h = sp.csr_matrix(histories, dtype=np.float32)
+        n = h.shape[0]
+        y = self.logits_many(h)
+        rows = np.repeat(np.arange(n), np.diff(h.indptr))
+        cols = h.indices.astype(np.int64)
+        if self.repeat_rate is None or not len(cols):
+            lse = _logsumexp_rows(y)                        # one group (or no history): plain softmax
+            y -= np.where(np.isfinite(lse), lse, 0.0)
+            return y, (rows[:0], cols[:0], np.empty(0))
+        ys = y[rows, cols]
+        y[rows, cols] = -np.inf
+        lse_u = _logsumexp_rows(y)
+        lse_s = _sparse_logsumexp_rows(ys, h.indptr)
+        has_u = np.isfinite(lse_u)
+        m_s, m_u = group_masses(np.isfinite(lse_s), has_u, self.repeat_rate)
+        if (has_u & (m_u == 0)).any():                      # the unseen group is a (dense) tail
+            y[rows, cols] = ys
+            return group_log_scores(y, _seen_mask(h), self.repeat_rate)
+        y -= np.where(has_u, lse_u, 0.0)                    # within-group log-softmax of the unseen items
+        with np.errstate(divide="ignore"):
+            y += np.log(m_u)
+            log_m_s = np.log(m_s)[rows, 0]
+        with np.errstate(invalid="ignore"):
+            within = np.where(np.isfinite(ys), ys - lse_s[rows, 0], -np.inf)
+        y[rows, cols] = log_m_s + within
+        tail = np.isneginf(log_m_s) & np.isfinite(within)
+        return y, (rows[tail], cols[tail], within[tail])
+
+    def rank_log_scores(self, histories: sp.csr_matrix, k: int, allowed: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Top-``k`` of the repeat-aware rule for a block of users: :func:`_rank` of
+        :meth:`log_scores_many` with the items outside ``allowed`` removed (they still count in the
+        normalisation), plus the log-scores themselves, without a dense tail block.
+
+        ``histories`` CSR (n, n_items) (:meth:`histories_csr`); ``allowed`` bool[n or 1, n_items] or None
+        (all). Returns ``(idx int32[n, k'], scores float64[n, k'], log_p float64[n, n_items])``: ``idx`` /
+        ``scores`` as :func:`_rank` (items by log-score, then the zero-mass group's items by their
+        within-group softmax with score 0.0, padding -1 / NaN); ``log_p`` :meth:`log_scores_many`'s with
+        non-allowed items at ``-inf`` (the caller reads the scores of other allowed items from it).
+        """
+        y, tail = self._group_rule(histories)
+        if isinstance(tail, np.ndarray):
+            if allowed is not None:
+                np.copyto(y, -np.inf, where=~allowed)
+                np.copyto(tail, -np.inf, where=~allowed)
+            idx, vals = _rank(y, tail, k)
+            return idx, vals, y
+        t_rows, t_cols, t_vals = tail
+        if allowed is not None:
+            np.copyto(y, -np.inf, where=~allowed)
+            ok = allowed[np.minimum(t_rows, allowed.shape[0] - 1), t_cols]
+            t_rows, t_cols, t_vals = t_rows[ok], t_cols[ok], t_vals[ok]
+        idx, vals = top_k(y, k)
+        vals = np.exp(vals)
+        if len(t_rows):                                     # zero-mass seen items after the others
+            order = np.lexsort((t_cols, -t_vals, t_rows))
+            t_rows, t_cols = t_rows[order], t_cols[order]
+            starts = np.searchsorted(t_rows, np.arange(y.shape[0]))
+            slot = np.count_nonzero(idx >= 0, axis=1)[t_rows] + np.arange(len(t_rows)) - starts[t_rows]
+            fit = slot < idx.shape[1]
+            idx[t_rows[fit], slot[fit]] = t_cols[fit]
+            vals[t_rows[fit], slot[fit]] = 0.0
+        return idx, vals, y
 
     # ------------------------------------------------------------ public API
     def recommend(self, history, k: int, exclude=None) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from localpersonalize.engine import (EASEModel, IALSModel, Interactions, PopularityModel, Recommender,
                                      SimsModel, fit_temperature, from_arrays, measure_repeat_rate, train,
                                      train_calibrated)
-from localpersonalize.engine.base import _rank, group_log_scores
+from localpersonalize.engine.base import _rank, _seen_mask, group_log_scores, top_k
 from localpersonalize.engine.metrics import HoldoutSplit, split_holdout
 
 FITTERS = {
@@ -248,3 +248,64 @@ def test_recommend_many_excluding_history_equals_the_full_group_rule(two_groups,
         log_p[rows, H.indices] = tail[rows, H.indices] = -np.inf
         want_items, want_scores = _rank(log_p, tail, 30)
         assert np.array_equal(items, want_items) and np.array_equal(scores, want_scores, equal_nan=True)
+
+
+@pytest.mark.parametrize("repeat_rate", [None, 0.0, 0.3, 1.0])
+def test_rank_log_scores_equals_the_full_group_rule_with_an_allowed_mask(two_groups, repeat_rate):
+    rng = np.random.default_rng(3)
+    for m in (EASEModel.fit(two_groups, l2=10.0), IALSModel.fit(two_groups, factors=8, iterations=3)):
+        m.repeat_rate = repeat_rate
+        H = m.histories_csr([two_groups.history(u) for u in range(60)] + [np.array([], np.int64), np.arange(100)])
+        for allowed in (None, rng.random((H.shape[0], 100)) < 0.7, rng.random((1, 100)) < 0.5):
+            items, scores, log_p = m.rank_log_scores(H, 30, allowed)
+            want_p, tail = group_log_scores(m.logits_many(H), _seen_mask(H), repeat_rate)   # the dense rule
+            same_p, _ = m.log_scores_many(H)
+            if allowed is not None:
+                for x in (want_p, tail, same_p):
+                    np.copyto(x, -np.inf, where=~allowed)
+            want_items, want_scores = _rank(want_p, tail, 30)
+            assert np.array_equal(items, want_items)
+            np.testing.assert_allclose(scores, want_scores, rtol=1e-12, atol=0)
+            np.testing.assert_allclose(log_p, want_p, rtol=1e-12, atol=0)
+            assert np.array_equal(log_p, same_p)
+
+
+def test_top_k_of_wide_rows_keeps_the_lowest_indices_among_ties():
+    rng = np.random.default_rng(0)
+    y = np.round(rng.standard_normal((50, 5000)), 1)
+    y[rng.random(y.shape) < 0.3] = -np.inf
+    y[7] = -np.inf
+    y[8, 20:] = -np.inf
+    idx, vals = top_k(y, 25)
+    for r in range(50):
+        fin = np.flatnonzero(np.isfinite(y[r]))
+        want = fin[np.lexsort((fin, -y[r, fin]))][:25]
+        assert idx[r, :len(want)].tolist() == want.tolist() and (idx[r, len(want):] == -1).all()
+        assert np.array_equal(vals[r, :len(want)], y[r, want]) and np.isnan(vals[r, len(want):]).all()
+        assert top_k(y[r:r + 1], 25)[0][0].tolist() == idx[r].tolist()   # a row never depends on the block
+
+
+def test_fit_temperature_is_the_maximum_likelihood_temperature():
+    x = make_repeaters(n_users=200, repeats=3)                # repeat rate 2/3: both groups carry mass
+    split = split_holdout(x, seed=0)
+    model = EASEModel.fit(split.train, l2=10.0)
+    t = fit_temperature(model, split)
+
+    def nll(temperature):                                     # straight from the serving rule
+        model.temperature = temperature
+        log_p, _ = model.log_scores_many(model.histories_csr(split.history_lists))
+        return -np.mean(np.concatenate([lp[e] for lp, e in zip(log_p, split.truth_events)]))
+
+    assert 0 < t < 1
+    assert nll(t) < nll(t * 1.01) and nll(t) < nll(t / 1.01)
+    assert nll(t) <= min(nll(t * f) for f in np.linspace(0.5, 2.0, 31)) + 1e-12
+
+
+def test_recipe_calibrates_on_a_probe_equal_to_a_fit_on_the_training_users(two_groups_factory):
+    x = two_groups_factory(n_users=300, n_items=80, per_user=12)   # EASE primal: probe by the Woodbury downdate
+    split = split_holdout(x, seed=2)
+    probe = EASEModel.fit(split.train, l2=100.0)
+    probe.history_half_life = 50.0
+    model = train("aws-user-personalization", x, {}, seed=2)
+    assert isinstance(model, EASEModel) and model.B is not None
+    assert model.temperature == pytest.approx(fit_temperature(probe, split, 2), rel=1e-4)
