@@ -164,30 +164,57 @@ def metric_keys(recipe_name: str) -> tuple[str, ...]:
     return METRIC_KEYS
 
 
-def _up_fitter(hp: dict, seed: int, algorithm: str, half_life: float | None):
-    """fit(interactions) → EASE or iALS model with the recipe's recency weighting (module docstring)."""
-    if algorithm not in ("auto", "ease", "ials"):
-        raise ValueError(f"unknown algorithm {algorithm!r}; use 'auto', 'ease' or 'ials'")
-    factors = hp_int(hp, "hidden_dimension", 64, 1, 1024)
-    recency = hp_bool(hp, "recency_mask", True) and hp_bool(hp, "apply_recency_bias", True)
+def _up_engine(data: Interactions, algorithm: str) -> str:
+    """The user-personalization engine for ``data``: ``algorithm`` unless "auto", then "ease" when
+    ``min(users with events, items with events) <= EASE_MAX_DIM``, else "ials" (module docstring)."""
+    if algorithm != "auto":
+        return algorithm
+    n_u = np.count_nonzero(np.bincount(data.user_idx, minlength=data.n_users))
+    n_i = np.count_nonzero(np.bincount(data.item_idx, minlength=data.n_items))
+    return "ease" if min(n_u, n_i) <= EASE_MAX_DIM else "ials"
 
-    def fit(data: Interactions, warm: Recommender | None = None) -> Recommender:
-        alg = algorithm
-        if alg == "auto":
-            n_u = int((np.bincount(data.user_idx, minlength=data.n_users) > 0).sum())
-            n_i = len(np.unique(data.item_idx))
-            alg = "ease" if min(n_u, n_i) <= EASE_MAX_DIM else "ials"
+
+class _UPFitter:
+    """The user-personalization fit of a solution's hyperparameters: ``fitter(data, warm=None)`` → EASE or
+    iALS model with the recipe's recency weighting (module docstring), after the featurization filters;
+    :meth:`with_probe` → the full model and its holdout probe."""
+
+    def __init__(self, hp: dict, seed: int, algorithm: str, half_life: float | None):
+        if algorithm not in ("auto", "ease", "ials"):
+            raise ValueError(f"unknown algorithm {algorithm!r}; use 'auto', 'ease' or 'ials'")
+        self.hp, self.seed, self.algorithm = hp, seed, algorithm
+        self.factors = hp_int(hp, "hidden_dimension", 64, 1, 1024)
+        recency = hp_bool(hp, "recency_mask", True) and hp_bool(hp, "apply_recency_bias", True)
+        self.half_life = half_life if recency else None
+
+    def __call__(self, data: Interactions, warm: Recommender | None = None, engine: str | None = None
+                 ) -> Recommender:
+        return _featurized(lambda kept: self._fit(kept, warm, engine or _up_engine(kept, self.algorithm)),
+                           self.hp)(data)
+
+    def _fit(self, data: Interactions, warm: Recommender | None, alg: str) -> Recommender:
         if alg == "ease":
             model = EASEModel.fit(data, l2=EASE_L2)
-        elif isinstance(warm, IALSModel) and warm.item_factors.shape[1] == factors:
-            model = IALSModel.fit(data, factors=factors, seed=seed, iterations=WARM_ITERATIONS,
+        elif isinstance(warm, IALSModel) and warm.item_factors.shape[1] == self.factors:
+            model = IALSModel.fit(data, factors=self.factors, seed=self.seed, iterations=WARM_ITERATIONS,
                                   item_init=warm.item_factors)
         else:
-            model = IALSModel.fit(data, factors=factors, seed=seed)
-        model.history_half_life = half_life if recency else None
+            model = IALSModel.fit(data, factors=self.factors, seed=self.seed)
+        model.history_half_life = self.half_life
         return model
 
-    return _featurized(fit, hp)
+    def with_probe(self, data: Interactions, split) -> tuple[Recommender, Recommender]:
+        """``(model on data, probe on split.train)``, both of the engine :func:`_up_engine` picks for ``data``
+        (the probe calibrates the model's T, so it is the same kind of model). EASE without a featurization
+        filter: both from one Gram matrix and one inverse (:meth:`EASEModel.fit_with_probe`); otherwise the
+        probe is fitted first and warm-starts the full iALS model."""
+        alg = _up_engine(data, self.algorithm)
+        if alg == "ease" and percentile_filter(data, self.hp) is data:
+            model, probe = EASEModel.fit_with_probe(data, split.train, split.test_users, l2=EASE_L2)
+            model.history_half_life = probe.history_half_life = self.half_life
+            return model, probe
+        probe = self(split.train, engine=alg)
+        return self(data, probe, engine=alg), probe
 
 
 def _featurized(fit, hp: dict):
@@ -207,7 +234,7 @@ def _featurized(fit, hp: dict):
 def _fitter(fam: str, hp: dict, seed: int, algorithm: str, half_life, item_features):
     """fit(interactions) → model of family ``fam`` (not calibrated)."""
     if fam in (UP, SEGMENTS):
-        return _up_fitter(hp, seed, algorithm, half_life)
+        return _UPFitter(hp, seed, algorithm, half_life)
     if fam == POPULARITY:
         return PopularityModel.fit
     if fam == TRENDING:
@@ -263,15 +290,13 @@ def _train(recipe_name, interactions, hyperparameters, seed, algorithm, item_fea
     fit = _fitter(fam, hp, seed, algorithm, half_life, item_features)
     metrics = {key: 0.0 for key in metric_keys(name)}
     if fam == UP:
-        # probe first: it calibrates T, is what the metrics score, and warm-starts the full iALS model
+        # the probe calibrates T and is what the metrics score
         try:
             split = split_holdout(interactions, seed)
         except ValueError:
             return fit(interactions), metrics
-        probe = fit(split.train)
-        probe.temperature = fit_temperature(probe, split, seed)
-        model = fit(interactions, probe)
-        model.temperature = probe.temperature
+        model, probe = fit.with_probe(interactions, split)
+        model.temperature = probe.temperature = fit_temperature(probe, split, seed)
         if evaluate:
             metrics = evaluate_model(probe, split, len(np.unique(interactions.item_idx)))
         return model, metrics

@@ -64,21 +64,12 @@ class EASEModel(Recommender):
         Sets ``repeat_rate`` from ``interactions`` (repeat-aware scoring, base.py).
         Raises ValueError for an unknown solver.
         """
-        X = interactions.to_csr(binary=True)
-        user_rows = np.flatnonzero(np.diff(X.indptr) > 0)
-        X = X[user_rows]  # users without events add nothing
-        pop = np.asarray(X.sum(axis=0)).ravel().astype(np.float64)
+        X, user_rows, pop = _binary_rows(interactions)
         n_u, n_i = X.shape
         if solver == "auto":
             solver = "dual" if n_u < n_i else "primal"
         if solver == "primal":
-            G = (X.T @ X).toarray().astype(np.float32)
-            G[np.diag_indices_from(G)] += l2
-            P = _spd_inverse(G)
-            dP = np.diag(P).astype(np.float64).copy()
-            B = -P / np.diag(P)[None, :]
-            B[np.diag_indices_from(B)] = 0.0
-            return cls(n_i, pop, l2, B=B, P_diag=dP).learn_repeat_rate(interactions)
+            return cls._primal(_spd_inverse(_gram(X, l2)), pop, l2).learn_repeat_rate(interactions)
         if solver != "dual":
             raise ValueError(f"unknown EASE solver {solver!r}")
         K = (X @ X.T).toarray().astype(np.float64)
@@ -94,6 +85,48 @@ class EASEModel(Recommender):
             d[s:s + step] = np.asarray(blk.multiply(blk @ M).sum(axis=1)).ravel()
         return cls(n_i, pop, l2, X=X.astype(np.float64).tocsr(), M=M, d=d,
                    user_rows=user_rows).learn_repeat_rate(interactions)
+
+    @classmethod
+    def fit_with_probe(cls, interactions: Interactions, train: Interactions, test_users: np.ndarray,
+                       l2: float = 300.0) -> tuple["EASEModel", "EASEModel"]:
+        """``(fit(interactions, l2), fit(train, l2))`` where ``train`` is ``interactions`` without the events
+        of ``test_users`` (int[t], e.g. Personalize's holdout users, engine/metrics.py), for one Gram matrix
+        and one inverse instead of two.
+
+        The probe's inverse is a rank-t downdate of the full one (Woodbury): with ``P = (XᵀX + λI)⁻¹`` and
+        the test users' rows ``Xₜ`` (t × I), ``P_probe = (XᵀX − XₜᵀXₜ + λI)⁻¹ = P + Wᵀ S⁻¹ W``,
+        ``W = Xₜ P`` (t × I), ``S = I − Xₜ Wᵀ`` (t × t, symmetric positive definite): O(t·I²) instead of
+        an O(I³) inverse. Used when the primal solver applies to ``interactions`` and t ≤ I / 4;
+        otherwise the two models are fitted separately. Both models equal :meth:`fit` up to float32
+        rounding (the probe's B within ~1e-5 of a direct fit); deterministic. ``train`` supplies the
+        probe's ``repeat_rate``; its item popularity is that of ``interactions`` less the test users'.
+        """
+        X_all = interactions.to_csr(binary=True)
+        X, _, pop = _binary_rows(interactions, X_all)
+        test_users = np.asarray(test_users, dtype=np.int64)
+        if X.shape[0] < X.shape[1] or len(test_users) > X.shape[1] // 4:
+            return cls.fit(interactions, l2), cls.fit(train, l2)
+        P = _spd_inverse(_gram(X, l2))
+        X_t = X_all[test_users]
+        W = _symmetric_times(P, X_t)                        # t × I float32 = Xₜ P
+        S = np.eye(len(test_users)) - (X_t @ W.T).astype(np.float64)
+        L = sla.cholesky(S, lower=True, check_finite=False)
+        V = sla.solve_triangular(L, W.astype(np.float64), lower=True, check_finite=False).astype(np.float32)
+        # Wᵀ S⁻¹ W = VᵀV: ssyrk fills the lower triangle of a Fortran array = the upper one of its C view
+        P_probe = sla.blas.ssyrk(1.0, V, trans=1, lower=1).T
+        P_probe += P
+        _symmetrize_upper(P_probe)
+        pop_probe = pop - np.bincount(X_t.indices, minlength=X.shape[1])
+        probe = cls._primal(P_probe, pop_probe, l2).learn_repeat_rate(train)
+        return cls._primal(P, pop, l2).learn_repeat_rate(interactions), probe
+
+    @classmethod
+    def _primal(cls, P: np.ndarray, pop: np.ndarray, l2: float) -> "EASEModel":
+        """Primal model from ``P = (XᵀX + λI)⁻¹`` (float32, symmetric; overwritten by ``B = I − P diag(1/diag P)``)."""
+        dP = np.diag(P).astype(np.float64)
+        P *= (-1.0 / np.diag(P))[None, :]
+        np.fill_diagonal(P, 0.0)
+        return cls(P.shape[0], pop, l2, B=P, P_diag=dP)
 
     def update(self, interactions: Interactions) -> "EASEModel":
         """A copy folding in the items of ``interactions`` the model has not seen (``trainingMode=UPDATE``).
@@ -130,28 +163,66 @@ class EASEModel(Recommender):
         return out
 
     def affinity_many(self, histories: sp.csr_matrix) -> np.ndarray:
-        """``a = H B`` for history rows H (CSR float32 (n, n_items)) → float64[n, n_items]."""
+        """``a = H B`` for history rows H (CSR float32 (n, n_items)) → float64[n, n_items] (primal: the
+        product in float32, as B is stored)."""
+        if self.B is not None:                              # float32 × float32 (a float64 H would copy B)
+            return np.asarray(sp.csr_matrix(histories, dtype=np.float32) @ self.B, dtype=np.float64)
         H = sp.csr_matrix(histories, dtype=np.float64)
-        if self.B is not None:
-            return np.asarray(H @ self.B, dtype=np.float64)
         # dual: H B = H - (H P) / diag(P),  H P = (H - ((H Xᵀ) M) X) / λ,  diag P = (1 - d)/λ
         HXt = (H @ self.X.T).toarray()
         HP_l = H.toarray() - np.asarray((self.X.T @ (HXt @ self.M).T).T)
         return H.toarray() - HP_l / (1.0 - self.d)[None, :]
 
 
+def _binary_rows(interactions: Interactions, X_all: sp.csr_matrix | None = None
+                 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """``(X, user_rows, pop)``: the binary user × item CSR (float32) of the users with events (users without
+    any add nothing), their user indices int64[U], and each item's distinct users float64[I].
+    ``X_all`` = ``interactions.to_csr(binary=True)`` when the caller has it already."""
+    X = interactions.to_csr(binary=True) if X_all is None else X_all
+    user_rows = np.flatnonzero(np.diff(X.indptr) > 0)
+    if len(user_rows) < X.shape[0]:
+        X = X[user_rows]
+    pop = np.bincount(X.indices, minlength=X.shape[1]).astype(np.float64)
+    return X, user_rows, pop
+
+
+def _gram(X: sp.csr_matrix, l2: float) -> np.ndarray:
+    """``XᵀX + λI`` as a dense float32 (I, I) array (co-occurrence counts plus the ridge)."""
+    G = (X.T.tocsr() @ X).toarray()
+    G[np.diag_indices_from(G)] += l2
+    return G
+
+
+def _symmetric_times(P: np.ndarray, R: sp.csr_matrix) -> np.ndarray:
+    """``R P`` (float32 (r, I)) for a symmetric float32 ``P`` (I, I) and sparse rows ``R`` (r, I)."""
+    return np.asarray(R.astype(np.float32) @ P, dtype=np.float32)
+
+
+def _symmetrize_upper(P: np.ndarray, step: int = 512) -> np.ndarray:
+    """Copy the upper triangle of the square C-ordered ``P`` onto its lower triangle, in place, in row blocks of
+    ``step`` (``np.tril(P) + np.tril(P, -1).T`` took three full-size passes and two copies). Returns P."""
+    n = len(P)
+    for s in range(0, n, step):
+        e = min(n, s + step)
+        blk = P[s:e, s:e]
+        il = np.tril_indices(e - s, -1)
+        blk[il] = blk.T[il]
+        P[e:, s:e] = P[s:e, e:].T
+    return P
+
+
 def _spd_inverse(G: np.ndarray) -> np.ndarray:
     """Inverse of a symmetric positive definite float32 matrix by ``spotrf`` + ``spotri`` (full, symmetric).
 
-    Raises numpy.linalg.LinAlgError when G is not positive definite.
+    ``G`` (C-ordered) is overwritten and returned holding the inverse (LAPACK works in place on the
+    Fortran view ``G.T``, the same matrix, so no 64 MB copy for I = 4000). Raises numpy.linalg.LinAlgError
+    when G is not positive definite.
     """
-    c, info = sla.lapack.spotrf(G, lower=1, overwrite_a=1, clean=0)
+    c, info = sla.lapack.spotrf(G.T, lower=1, overwrite_a=1, clean=0)
     if info != 0:
         raise np.linalg.LinAlgError(f"Gram matrix not positive definite (potrf info {info})")
     P, info = sla.lapack.spotri(c, lower=1, overwrite_c=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"potri failed (info {info})")
-    P = np.tril(P)
-    P += np.tril(P, -1).T
-    return P
-
+    return _symmetrize_upper(P.T)                           # lower triangle of the Fortran P = upper of P.T

@@ -191,3 +191,35 @@ def test_ials_short_history_fold_in_solves_the_normal_equations_too(two_groups):
     idx, w = H.indices, H.data.astype(np.float64)
     A = Y.T @ Y + m.reg * np.eye(32) + (Y[idx] * (m.alpha * w)[:, None]).T @ Y[idx]
     assert np.allclose(A @ x, Y[idx].T @ (1 + m.alpha * w), atol=1e-9)
+
+
+def _with_repeats(x):
+    """``x`` with every third event repeated a minute later (so the repeat rate is not 0)."""
+    dup = np.arange(0, len(x), 3)
+    return type(x)(np.r_[x.user_idx, x.user_idx[dup]], np.r_[x.item_idx, x.item_idx[dup]],
+                   np.r_[x.timestamp, x.timestamp[dup] + 60], x.n_users, x.n_items)
+
+
+def test_ease_probe_from_the_full_inverse_equals_a_direct_fit(two_groups_factory):
+    from localpersonalize.engine.metrics import split_holdout
+    x = _with_repeats(two_groups_factory(n_users=300, n_items=80, per_user=12))   # primal; 30 test users ≤ 80/4
+    x = x.subset(x.item_idx != 79)                                              # an untrained item
+    split = split_holdout(x, seed=5)
+    only_test = np.setdiff1d(x.item_idx, split.train.item_idx)                 # items no training user has
+    model, probe = EASEModel.fit_with_probe(x, split.train, split.test_users, l2=10.0)
+    direct_model, direct_probe = EASEModel.fit(x, l2=10.0), EASEModel.fit(split.train, l2=10.0)
+    assert np.array_equal(model.B, direct_model.B)
+    assert np.allclose(probe.B, direct_probe.B, atol=1e-5) and np.abs(probe.B).max() > 0.05
+    assert np.allclose(probe.P_diag, direct_probe.P_diag, rtol=1e-5)
+    assert np.array_equal(probe.popularity, direct_probe.popularity)
+    assert np.array_equal(probe.trained, direct_probe.trained) and not probe.trained[79]
+    assert probe.repeat_rate == direct_probe.repeat_rate > 0
+    assert len(only_test) == 0 or not probe.trained[only_test].any()
+
+
+def test_ease_probe_falls_back_to_two_fits_in_the_dual_form(two_groups):
+    from localpersonalize.engine.metrics import split_holdout
+    split = split_holdout(two_groups, seed=1)                                   # 60 users < 100 items: dual
+    model, probe = EASEModel.fit_with_probe(two_groups, split.train, split.test_users, l2=10.0)
+    assert probe.B is None and np.array_equal(probe.M, EASEModel.fit(split.train, l2=10.0).M)
+    assert np.array_equal(model.M, EASEModel.fit(two_groups, l2=10.0).M)
