@@ -35,57 +35,115 @@ def _show(value) -> str:
 
 
 def _check(shape: Shape, value, path: str, errors: list[str]) -> None:
+    """Append to ``errors`` every constraint of ``shape`` that ``value`` (at ``path``) violates."""
+    _validator(shape)(value, path, errors)
+
+
+#: Shape -> its compiled check ``(value, path, errors) -> None``.
+_COMPILED: dict = {}
+_COMPILING: set = set()
+
+
+def _validator(shape: Shape):
+    """The check of ``shape``, compiled once into closures (members, constraints and the compiled pattern
+    looked up when the shape is first used, not on every request). Recursive shapes resolve lazily."""
+    try:
+        return _COMPILED[shape]
+    except KeyError:
+        pass
+    if shape in _COMPILING:
+        return lambda value, path, errors: _check(shape, value, path, errors)
+    _COMPILING.add(shape)
+    try:
+        fn = _COMPILED[shape] = _compile(shape)
+    finally:
+        _COMPILING.discard(shape)
+    return fn
+
+
+def _failer(value, path: str, errors: list[str]):
     def fail(constraint: str):
         errors.append(f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: {constraint}")
+    return fail
 
+
+def _compile(shape: Shape):
     t = shape.type_name
     meta = shape.metadata
+    has_length = "min" in meta or "max" in meta
     if t == "structure":
-        if not isinstance(value, dict):
-            return fail("Member must be a structure")
-        for name in shape.required_members:
-            if value.get(name) is None:
-                errors.append(f"Value null at '{_join(path, name)}' failed to satisfy constraint: Member must not be null")
-        for name, member in shape.members.items():
-            if value.get(name) is not None:
-                _check(member, value[name], _join(path, name), errors)
-    elif t == "list":
-        if not isinstance(value, list):
-            return fail("Member must be a list")
-        _length(len(value), meta, fail)
-        for i, item in enumerate(value):
-            _check(shape.member, item, f"{path}.{i + 1}.member" if path else str(i + 1), errors)
-    elif t == "map":
-        if not isinstance(value, dict):
-            return fail("Member must be a map")
-        _length(len(value), meta, fail)
-        for k, v in value.items():
-            _check(shape.key, k, f"{path}.{k}.key", errors)
-            _check(shape.value, v, f"{path}.{k}.value", errors)
-    elif t == "string":
-        if not isinstance(value, str):
-            return fail("Member must be a string")
-        _length(len(value), meta, fail)
-        if "pattern" in meta:
-            rx = _regex(meta["pattern"])
-            if not rx.fullmatch(value):
-                fail(f"Member must satisfy regular expression pattern: {meta['pattern']}")
-        if shape.enum and value not in shape.enum:
-            fail(f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
-    elif t in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            return fail("Member must be an integer")
-        _range(value, meta, fail)
-    elif t in ("float", "double"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return fail("Member must be a number")
-        _range(value, meta, fail)
-    elif t == "boolean":
-        if not isinstance(value, bool):
-            return fail("Member must be a boolean")
-    elif t == "timestamp":
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            return fail("Member must be a timestamp")
+        required = tuple(shape.required_members)
+        members = tuple((name, _validator(member)) for name, member in shape.members.items())
+
+        def structure(value, path, errors):
+            if not isinstance(value, dict):
+                return _failer(value, path, errors)("Member must be a structure")
+            for name in required:
+                if value.get(name) is None:
+                    errors.append(f"Value null at '{_join(path, name)}' failed to satisfy constraint: "
+                                  "Member must not be null")
+            for name, check in members:
+                v = value.get(name)
+                if v is not None:
+                    check(v, _join(path, name), errors)
+        return structure
+    if t == "list":
+        item = _validator(shape.member)
+
+        def list_(value, path, errors):
+            if not isinstance(value, list):
+                return _failer(value, path, errors)("Member must be a list")
+            if has_length:
+                _length(len(value), meta, _failer(value, path, errors))
+            for i, v in enumerate(value):
+                item(v, f"{path}.{i + 1}.member" if path else str(i + 1), errors)
+        return list_
+    if t == "map":
+        key, val = _validator(shape.key), _validator(shape.value)
+
+        def map_(value, path, errors):
+            if not isinstance(value, dict):
+                return _failer(value, path, errors)("Member must be a map")
+            if has_length:
+                _length(len(value), meta, _failer(value, path, errors))
+            for k, v in value.items():
+                key(k, f"{path}.{k}.key", errors)
+                val(v, f"{path}.{k}.value", errors)
+        return map_
+    if t == "string":
+        rx = _regex(meta["pattern"]) if "pattern" in meta else None
+        enum = frozenset(shape.enum) if shape.enum else None
+
+        def string(value, path, errors):
+            if not isinstance(value, str):
+                return _failer(value, path, errors)("Member must be a string")
+            if has_length:
+                _length(len(value), meta, _failer(value, path, errors))
+            if rx is not None and not rx.fullmatch(value):
+                _failer(value, path, errors)(f"Member must satisfy regular expression pattern: {meta['pattern']}")
+            if enum is not None and value not in enum:
+                _failer(value, path, errors)(f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
+        return string
+    if t in ("integer", "long", "float", "double"):
+        kinds, what = ((int,), "an integer") if t in ("integer", "long") else ((int, float), "a number")
+
+        def number(value, path, errors):
+            if isinstance(value, bool) or not isinstance(value, kinds):
+                return _failer(value, path, errors)(f"Member must be {what}")
+            if has_length:
+                _range(value, meta, _failer(value, path, errors))
+        return number
+    if t == "boolean":
+        def boolean(value, path, errors):
+            if not isinstance(value, bool):
+                _failer(value, path, errors)("Member must be a boolean")
+        return boolean
+    if t == "timestamp":
+        def timestamp(value, path, errors):
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                _failer(value, path, errors)("Member must be a timestamp")
+        return timestamp
+    return lambda value, path, errors: None
 
 
 def _join(path: str, name: str) -> str:
