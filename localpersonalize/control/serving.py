@@ -309,24 +309,35 @@ def _item_ages(data, ds) -> np.ndarray:
     return _CACHE.get(data, ds, "ages", compute)
 
 
-def _explore(served: Served, ranked: Ranked, k: int, allowed_all: np.ndarray, seed_key: str,
-             score_of) -> Ranked:
-    """Blend exploration into a relevance ranking (engine.exploration.blend) with the served config;
-    ``allowed_all`` bool[n_catalogue]; explored items get their model score (``score_of``), NaN for
-    items the model never saw, and the "Exploration" reason on UP-v2."""
+def _explore_block(served: Served, codes: np.ndarray, scores: np.ndarray, reasons: list, k: int,
+                   allowed_all: np.ndarray, seed_keys: list, score_of) -> list | None:
+    """Exploration for a block of relevance rankings (engine.exploration.blend_block), or None when the
+    served config has none (no config, weight 0, no interactions). ``codes`` int[n, L] / ``scores``
+    float64[n, L] -1 / NaN padded; ``reasons`` n lists of reason lists; ``allowed_all`` bool[n or 1,
+    n_catalogue]; ``seed_keys`` the n users (request_seed keys); ``score_of(rows, codes)`` the explored
+    items' scores. The pool's age filter and the bonus are computed once for the block; each row's
+    draws come from its own key, so a row equals the same request served alone. Returns n Rankeds."""
     config = served.exploration()
     ds = served.data.dataset("INTERACTIONS")
     if config is None or config.weight <= 0 or ds is None or ds.n_rows == 0:
-        return ranked
+        return None
     pool = expl.exploration_pool(_item_ages(served.data, ds), config.age_cut_off_days, allowed_all)
     bonus = expl.exploration_bonus(_item_counts(served.data, ds), impression_counts(served.data))
-    codes, scores, explored = expl.blend(ranked.codes, ranked.scores, k, pool, bonus, config.weight,
-                                         expl.request_seed(EXPLORATION_SEED, served.recipe.name, seed_key),
-                                         item_scores=score_of)
-    old = dict(zip(ranked.codes.tolist(), ranked.reasons))
-    reasons = [[EXPLORATION_REASON] if e and served.recipe.name == V2 else list(old.get(c, []))
-               for c, e in zip(codes.tolist(), explored)]
-    return Ranked.of(codes, scores, reasons)
+    keys = [expl.request_seed(EXPLORATION_SEED, served.recipe.name, key) for key in seed_keys]
+    out_codes, out_scores, explored = expl.blend_block(codes, scores, k, pool, bonus, config.weight, keys, score_of)
+    v2 = served.recipe.name == V2
+    out = []
+    for r in range(len(out_codes)):
+        keep = out_codes[r] >= 0
+        row_codes, row_explored = out_codes[r][keep], explored[r][keep]
+        if v2 or any(reasons[r]):
+            old = dict(zip(codes[r][codes[r] >= 0].tolist(), reasons[r]))
+            row_reasons = [[EXPLORATION_REASON] if e and v2 else list(old.get(c, []))
+                           for c, e in zip(row_codes.tolist(), row_explored.tolist())]
+        else:
+            row_reasons = None
+        out.append(Ranked.of(row_codes, out_scores[r][keep], row_reasons))
+    return out
 
 
 # ----------------------------------------------------------------------------- ranking
@@ -351,6 +362,9 @@ def rank_block(model, histories: list, allowed: np.ndarray, k: int, log_adjust: 
     """Top-``k`` of several users at once: ``(idx int32[n, k'], scores float64[n, k'])`` padded with -1 /
     NaN (engine.base ranking: repeat-aware log-scores, masked by ``allowed`` bool[n, n_items]; masked
     items still count in the normalisation)."""
+    if log_adjust is None:
+        idx, vals, _ = model.rank_log_scores(model.histories_csr(histories), k, allowed)
+        return idx, vals
     log_p, tail = log_scores(model, histories, log_adjust)
     log_p[~allowed] = tail[~allowed] = -np.inf
     return _rank(log_p, tail, k)
@@ -359,62 +373,84 @@ def rank_block(model, histories: list, allowed: np.ndarray, k: int, log_adjust: 
 def recommend_block(served: Served, user_ids: list, allowed: np.ndarray, k: int, *, context: dict | None = None,
                     explore: bool = True) -> list[Ranked]:
     """GetRecommendations' lists (before promotions) of several users at once, in one fold-in and one
-    matrix product: the model's top ``k`` items among ``allowed`` (bool[n_users, n_catalogue] or
-    bool[n_users, n_items]) for each user's :func:`history`, then exploration. Row r equals
-    :func:`recommend_codes` of ``user_ids[r]``.
+    matrix product: the model's top ``k`` items among ``allowed`` (bool[n_users or 1, n_catalogue] or
+    bool[n_users or 1, n_items]; one row = the same for every user) for each user's :func:`history`,
+    then exploration (computed for the whole block). Row r equals :func:`recommend_codes` of
+    ``user_ids[r]``.
 
     ``context``: the request's map (:func:`context_log_lift`; raises InvalidInputException for an
     unknown key). UP-v2 ranks a candidate set, its best :data:`V2_CANDIDATES` items before any filter;
     when the filter leaves fewer than ``k`` of them, popular allowed items fill the list with the reason
     "Popular item" and no score (spec 30 §10.2). ``explore=False`` leaves exploration out (promoted
-    items). Scores NaN = none.
+    items). Scores NaN = none. Without context or UP-v2 the ranking is engine
+    ``Recommender.rank_log_scores`` (the group rule and the top-k in a few passes over the block).
     """
     model, n = served.trained.model, served.n_items
     allowed = np.atleast_2d(allowed)
+    if len(allowed) > 1 and (allowed == allowed[:1]).all():
+        allowed = allowed[:1]                           # one mask for all: shared pool and draws' weights
     log_adjust = context_log_lift(served, context)
     if k <= 0 or not len(user_ids):
         return [Ranked.of([], []) for _ in user_ids]
     hists = [history(served, u) for u in user_ids]
-    log_p, tail = log_scores(model, hists, log_adjust)
     eligible = allowed[:, :n]
     v2 = served.recipe.name == V2
     if v2:
+        log_p, tail = log_scores(model, hists, log_adjust)
         idx, vals = _rank(log_p, tail, min(V2_CANDIDATES, n))
+    elif log_adjust is not None:
+        log_p, tail = log_scores(model, hists, log_adjust)
+        np.copyto(log_p, -np.inf, where=~eligible)      # explored items are allowed: their log_p stays
+        np.copyto(tail, -np.inf, where=~eligible)
+        idx, vals = _rank(log_p, tail, k)
     else:
-        lp, tl = log_p.copy(), tail.copy()
-        lp[~eligible] = tl[~eligible] = -np.inf
-        idx, vals = _rank(lp, tl, k)
-    out = []
-    for r, user_id in enumerate(user_ids):
+        idx, vals, log_p = model.rank_log_scores(model.histories_csr(hists), k,
+                                                 None if eligible.all() else eligible)
+    reasons = [[] for _ in user_ids]
+    if v2:
+        idx, vals, reasons = _v2_lists(model, idx, vals, np.broadcast_to(eligible, (len(user_ids), n)), k)
+    if not explore:
+        return [Ranked.of(i[i >= 0], v[i >= 0], r) for i, v, r in zip(idx, vals, reasons)]
+
+    def score_of(rows, codes):
+        codes = np.asarray(codes, np.int64)
+        known = np.zeros(len(codes), bool)
+        known[codes < n] = model.trained[codes[codes < n]]
+        return np.where(known, np.exp(log_p[rows, np.minimum(codes, n - 1)]), np.nan)
+
+    full = allowed
+    if full.shape[1] < served.n_catalogue:
+        full = np.concatenate([full, np.ones((len(full), served.n_catalogue - full.shape[1]), bool)], axis=1)
+    out = _explore_block(served, idx, vals, reasons, k, full, [u or "" for u in user_ids], score_of)
+    if out is None:
+        return [Ranked.of(i[i >= 0], v[i >= 0], r) for i, v, r in zip(idx, vals, reasons)]
+    return out
+
+
+def _v2_lists(model, idx, vals, eligible, k):
+    """UP-v2's lists from its candidate ranking ``idx`` / ``vals`` (the best items before any filter):
+    the ``eligible`` (bool[n, n_items]) candidates, then popular eligible items with the "Popular item"
+    reason when fewer than ``k`` are left. Returns ``(idx int64[n, k], vals float64[n, k], reasons)``
+    -1 / NaN padded."""
+    out_idx, out_vals = np.full((len(idx), k), -1, np.int64), np.full((len(idx), k), np.nan)
+    reasons = []
+    pop = model.popularity
+    for r in range(len(idx)):
         keep = idx[r] >= 0
         codes, scores = idx[r][keep], vals[r][keep]
-        if v2:
-            ok = eligible[r][codes]
-            codes, scores = codes[ok][:k], scores[ok][:k]
-        ranked = Ranked.of(codes, scores)
-        if v2 and len(codes) < k:
+        ok = eligible[r][codes]
+        codes, scores = codes[ok][:k], scores[ok][:k]
+        row_reasons = [[] for _ in codes]
+        if len(codes) < k:
             rest = eligible[r].copy()
             rest[codes] = False
-            pop = model.popularity
             extra = np.flatnonzero(rest & (pop > 0))
             extra = extra[np.lexsort((extra, -pop[extra]))][:k - len(codes)]
-            ranked = Ranked.of(np.r_[ranked.codes, extra], np.r_[ranked.scores, np.full(len(extra), np.nan)],
-                               ranked.reasons + [[POPULAR_REASON] for _ in extra])
-        if explore:
-            row = log_p[r]
-
-            def score_of(codes, row=row):
-                codes = np.asarray(codes, np.int64)
-                known = np.zeros(len(codes), bool)
-                known[codes < n] = model.trained[codes[codes < n]]
-                return np.where(known, np.exp(row[np.minimum(codes, n - 1)]), np.nan)
-
-            full = allowed[r]
-            if len(full) < served.n_catalogue:
-                full = np.r_[full, np.ones(served.n_catalogue - len(full), bool)]
-            ranked = _explore(served, ranked, k, full, user_id or "", score_of)
-        out.append(ranked)
-    return out
+            codes, scores = np.r_[codes, extra], np.r_[scores, np.full(len(extra), np.nan)]
+            row_reasons += [[POPULAR_REASON] for _ in extra]
+        out_idx[r, :len(codes)], out_vals[r, :len(codes)] = codes, scores
+        reasons.append(row_reasons)
+    return out_idx, out_vals, reasons
 
 
 # ----------------------------------------------------------------------------- one request, cached
