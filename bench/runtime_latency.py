@@ -9,9 +9,18 @@ that never imports localpersonalize, so moto's backend is not replaced).
 Server: ``localpersonalize serve`` on loopback, sequential boto3 GetRecommendations (1k catalogue), next
 to ``moto_server``'s own ListSchemas.
 
+Cases per size: ``cold`` (the runtime's answer cache emptied before each timed request: a user's first
+request, or the first after any event in the group) and ``repeat`` (50 users each asked before, the same
+request on unchanged data: answered from the cache), without and with the filter. Also GetRecommendations
+with a canned 25-item answer (boto3 + our protocol path, no model): this operation's own floor, above
+ListSchemas' because boto3 builds and parses more. The server's GetRecommendations cycles 40 users (repeat
+requests after the first 40).
+
 Run:  python bench/runtime_latency.py [sizes, default 1000,100000,750000] [--calls N] [--profile]
-Prints p50/p95 in ms and the ratio of p50 to the floor; ``--profile`` adds a cProfile of 50 requests per
-size (cumulative ms per request of the costliest functions).
+Prints p50/p95 in ms and the ratio of p50 to the floor, with the load average before and after;
+``--profile`` adds a cProfile of 50 requests per case (cumulative ms per request of the costliest
+functions). To compare with an older tree: ``PYTHONPATH=<old tree> python bench/runtime_latency.py``
+(without the answer cache, "cold" and "repeat" are the same path).
 """
 
 from __future__ import annotations
@@ -44,16 +53,6 @@ def rows(n_items: int, seed: int = 0):
     rng.shuffle(items)
     users = np.arange(len(items)) // 20
     return users, items, 1_600_000_000 + np.arange(len(items))
-
-
-def percentiles(fn, calls: int) -> tuple[float, float]:
-    times = []
-    for k in range(calls):
-        t = time.perf_counter()
-        fn(k)
-        times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
 FLOOR_SCRIPT = textwrap.dedent("""
@@ -110,41 +109,91 @@ def build_campaign(personalize, n_items: int, name: str):
     return campaign, filter_arn, [f"u{k}" for k in np.unique(u)[:1000].tolist()], trained
 
 
+def timed(fn, calls: int, before=None) -> tuple[float, float]:
+    """p50/p95 ms of ``fn(k)`` for k < calls; ``before(k)`` runs first, outside the timing."""
+    times = []
+    for k in range(calls):
+        if before is not None:
+            before(k)
+        t = time.perf_counter()
+        fn(k)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
 def in_process(sizes, calls):
+    """Per size: (n, training s, {case: (p50, p95)}) with the cases ``cold`` / ``repeat`` without and with
+    the filter. ``cold``: the runtime's answer cache is emptied before each timed request (what a user's
+    first request, or the first after an event, costs); ``repeat``: 50 users each asked before with the
+    same request on unchanged data (the cache answers). Users cycle through the first ``calls`` users."""
     import boto3
 
     from localpersonalize import mock_personalize
+    from localpersonalize.control import serving
 
     os.environ.update(ENV)
     results = []
+    clear = getattr(serving, "_ANSWERS", None)
+    clear = (lambda k: serving._ANSWERS.clear()) if clear is not None else None
     with mock_personalize():
         personalize, rt = boto3.client("personalize"), boto3.client("personalize-runtime")
+        canned = None
         for n in sizes:
             campaign, filter_arn, users, trained = build_campaign(personalize, n, f"b{n}")
-            rt.get_recommendations(campaignArn=campaign, userId=users[0])
-            plain = percentiles(lambda k: rt.get_recommendations(campaignArn=campaign, userId=users[k % len(users)]),
-                                calls)
-            filtered = percentiles(lambda k: rt.get_recommendations(campaignArn=campaign, userId=users[k % len(users)],
-                                                                    filterArn=filter_arn), calls)
-            results.append((n, trained, plain, filtered))
+
+            def plain(k, pick=users):
+                return rt.get_recommendations(campaignArn=campaign, userId=pick[k % len(pick)])
+
+            def filtered(k, pick=users):
+                return rt.get_recommendations(campaignArn=campaign, userId=pick[k % len(pick)], filterArn=filter_arn)
+
+            canned = canned or plain(0)
+            cases = {}
+            for name, fn in (("", plain), ("filter ", filtered)):
+                fn(0)
+                cases[name + "cold"] = timed(fn, calls, clear)
+                repeat = users[:50]
+                for k in range(len(repeat)):
+                    fn(k, repeat)
+                cases[name + "repeat"] = timed(lambda k: fn(k, repeat), calls)
+            results.append((n, trained, cases))
             if PROFILE:
-                profile(lambda k: rt.get_recommendations(campaignArn=campaign, userId=users[k % len(users)]),
-                        f"{n} items, no filter")
-                profile(lambda k: rt.get_recommendations(campaignArn=campaign, userId=users[k % len(users)],
-                                                         filterArn=filter_arn), f"{n} items, with the filter")
+                profile(plain, f"{n} items, no filter, cold", before=clear)
+                profile(lambda k: plain(k, users[:50]), f"{n} items, no filter, repeat")
+                profile(filtered, f"{n} items, with the filter, cold", before=clear)
+        answer = {"itemList": canned["itemList"], "recommendationId": canned["recommendationId"]}
+        results.append(("canned", 0.0, {"repeat": canned_floor(rt, campaign, users, answer, calls)}))
     return results
 
 
-def profile(fn, title: str, calls: int = 50) -> None:
-    """cProfile of ``calls`` requests: the functions with the most cumulative time, ms per request."""
+def canned_floor(rt, campaign, users, answer: dict, calls: int) -> tuple[float, float]:
+    """GetRecommendations through boto3 and our whole protocol path with a handler that returns a fixed
+    25-item answer: the floor of this operation (its request and bigger answer cost more than
+    ListSchemas' in boto3 itself)."""
+    from localpersonalize.api import HANDLERS
+
+    real = HANDLERS["GetRecommendations"]
+    HANDLERS["GetRecommendations"] = lambda ctx, params: answer
+    try:
+        return timed(lambda k: rt.get_recommendations(campaignArn=campaign, userId=users[k % len(users)]), calls)
+    finally:
+        HANDLERS["GetRecommendations"] = real
+
+
+def profile(fn, title: str, calls: int = 50, before=None) -> None:
+    """cProfile of ``calls`` requests: the functions with the most cumulative time, ms per request
+    (``before(k)`` runs outside the profile)."""
     import cProfile
     import pstats
 
     prof = cProfile.Profile()
-    prof.enable()
     for k in range(calls):
+        if before is not None:
+            before(k)
+        prof.enable()
         fn(k)
-    prof.disable()
+        prof.disable()
     stats = pstats.Stats(prof)
     rows = sorted(((v[3] * 1000 / calls, f"{func[0].split('/')[-1]}:{func[2]}") for func, v in stats.stats.items()),
                   reverse=True)
@@ -250,16 +299,26 @@ def main() -> None:
     if args:
         sizes = [int(s) for s in args[0].split(",")]
     floor = floor_in_process(calls)
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"protocol floor: moto's own ListSchemas through boto3 in process: p50 {floor[0]:.2f} ms, "
           f"p95 {floor[1]:.2f} ms ({calls} calls)")
-    print(f"{'items':>8} {'train s':>8} {'p50 ms':>8} {'p95 ms':>8} {'x floor':>8} "
-          f"{'p50 filt':>9} {'p95 filt':>9} {'x floor':>8}")
-    for n, trained, plain, filtered in in_process(sizes, calls):
-        print(f"{n:>8} {trained:>8.1f} {plain[0]:>8.2f} {plain[1]:>8.2f} {plain[0] / floor[0]:>8.2f} "
-              f"{filtered[0]:>9.2f} {filtered[1]:>9.2f} {filtered[0] / floor[0]:>8.2f}")
+    cases = ("cold", "repeat", "filter cold", "filter repeat")
+    print(f"{'items':>8} {'train s':>8} " + " ".join(f"{c + ' p50/p95 (x floor)':>30}" for c in cases))
+    for n, trained, got in in_process(sizes, calls):
+        if n == "canned":
+            p50, p95 = got["repeat"]
+            print(f"GetRecommendations with a canned 25-item answer (boto3 + our protocol, no model): "
+                  f"p50 {p50:.2f} ms, p95 {p95:.2f} ms ({p50 / floor[0]:.2f}x floor)")
+            continue
+        cells = [f"{got[c][0]:.2f}/{got[c][1]:.2f} ({got[c][0] / floor[0]:.1f}x)" for c in cases]
+        print(f"{n:>8} {trained:>8.1f} " + " ".join(f"{c:>30}" for c in cells))
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     moto_rps, our_list_rps, our_rec_rps = server()
     print(f"server over loopback (sequential boto3): moto_server ListSchemas {moto_rps:.0f} req/s; "
-          f"localpersonalize ListSchemas {our_list_rps:.0f} req/s, GetRecommendations (1k items) {our_rec_rps:.0f} req/s")
+          f"localpersonalize ListSchemas {our_list_rps:.0f} req/s, GetRecommendations (1k items, 40 users "
+          f"cycled) {our_rec_rps:.0f} req/s")
 
 
 if __name__ == "__main__":
