@@ -136,9 +136,16 @@ def _read_lines(ctx, bucket: str, key: str) -> list:
     return out
 
 
-def _write_outputs(ctx, output_path: str, key: str, lines: list[dict]) -> None:
+def _json_line(line: dict) -> str:
+    """One output line's JSON text (compact, UTF-8 characters kept)."""
+    return json.dumps(line, separators=(",", ":"), ensure_ascii=False)
+
+
+def _write_outputs(ctx, output_path: str, key: str, lines: list) -> None:
+    """Write ``lines`` (dicts, or JSON text already encoded by :func:`_json_line`) as JSON Lines to
+    ``<output path>/<input name>.out``. Raises FailedWork when the output cannot be written."""
     bucket, prefix = moto_compat.split_s3_uri(_folder(output_path))
-    body = "".join(json.dumps(line, separators=(",", ":"), ensure_ascii=False) + "\n" for line in lines)
+    body = "".join((line if isinstance(line, str) else _json_line(line)) + "\n" for line in lines)
     try:
         moto_compat.s3_write(ctx.account_id, bucket, prefix + posixpath.basename(key) + ".out", body.encode())
     except moto_compat.S3Error as exc:
@@ -216,7 +223,9 @@ def _users_block(ctx, served: Served, filter_arn, lines: list[dict], k: int) -> 
     """USER_PERSONALIZATION / POPULAR_ITEMS for many users at once (serving.recommend_block: one fold-in,
     one matrix product and one exploration draw per block). Each result equals GetRecommendations for
     that user; a line whose filter cannot be applied gets an ``error``. Without a filter or a recipe's
-    own exclusions every user has the same eligible items: one shared mask row."""
+    own exclusions every user has the same eligible items: one shared mask row. Answered lines come
+    back as JSON text (:func:`_json_line`): a job's many output objects then never pile up for the
+    garbage collector to walk again and again."""
     out: list = [None] * len(lines)
     if not filter_arn and not served.recipe.excludes_seen_event_types:
         rows, allowed = list(range(len(lines))), np.ones((1, served.n_catalogue), bool)
@@ -233,13 +242,14 @@ def _users_block(ctx, served: Served, filter_arn, lines: list[dict], k: int) -> 
     if rows:
         ranked = serving.recommend_block(served, [lines[r]["userId"] for r in rows], allowed, k)
         for r, answer in zip(rows, ranked):
-            out[r] = {"input": lines[r], "output": _answer(serving.predicted(served, answer))}
+            out[r] = _json_line({"input": lines[r], "output": _answer(serving.predicted(served, answer))})
     return out
 
 
 def _inference_lines(ctx, served: Served, filter_arn, k: int, lines: list, progress=None) -> list[dict]:
-    """Output lines for the input ``lines`` of one file, in order; ``progress()`` (optional) is called
-    after each block of users (the job's ``lastUpdatedDateTime`` moves while it runs)."""
+    """Output lines (dicts or their JSON text) for the input ``lines`` of one file, in order;
+    ``progress()`` (optional) is called after each block of users (the job's ``lastUpdatedDateTime``
+    moves while it runs)."""
     out: list = [None] * len(lines)
     good = []
     for r, line in enumerate(lines):

@@ -116,19 +116,21 @@ def _top_k_partition(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray
 def _top_k_threshold(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`top_k` without a partition of the block: the row is cut into chunks of
     :data:`_THRESHOLD_CHUNK` columns; the k-th largest chunk maximum ``t`` is at most the row's k-th
-    largest score (k distinct chunks hold a score ≥ t), so the top k are among the columns ≥ t — one
-    max pass and one comparison pass over the block, then a sort of those few candidates by
-    ``(-score, column)``. Rows whose ``t`` is not finite (fewer than k finite scores) or that yield
-    fewer than k candidates (NaN) fall back to :func:`_top_k_partition`."""
+    largest score (k distinct chunks hold a score ≥ t), so the top k are among the columns ≥ t of the
+    chunks whose maximum is ≥ t — one max pass over the block, then a look at those few chunks and a
+    sort of their candidates by ``(-score, column)``. Rows whose ``t`` is not finite (fewer than k
+    finite scores) or that yield fewer than k candidates (NaN) fall back to :func:`_top_k_partition`."""
     n, m = scores.shape
     w = _THRESHOLD_CHUNK
-    c = m // w
-    cmax = scores[:, :c * w].reshape(n, c, w).max(axis=2)
-    if c * w < m:
-        cmax = np.concatenate([cmax, scores[:, c * w:].max(axis=1, keepdims=True)], axis=1)
-    t = np.partition(cmax, cmax.shape[1] - k, axis=1)[:, cmax.shape[1] - k]
+    cmax = np.maximum.reduceat(scores, np.arange(0, m, w), axis=1)
+    c = cmax.shape[1]
+    t = np.partition(cmax, c - k, axis=1)[:, c - k]
     settled = np.isfinite(t)
-    rows, cols = np.nonzero(scores >= np.where(settled, t, np.inf)[:, None])
+    r_chunk, c_chunk = np.nonzero(cmax >= np.where(settled, t, np.inf)[:, None])
+    at = c_chunk[:, None] * w + np.arange(w)                # the chosen chunks' columns (past m: none)
+    hit = (at < m) & (scores[r_chunk[:, None], np.minimum(at, m - 1)] >= t[r_chunk][:, None])
+    hit_r, hit_j = np.nonzero(hit)
+    rows, cols = r_chunk[hit_r], at[hit_r, hit_j]
     counts = np.bincount(rows, minlength=n)
     settled &= counts >= k
     keep = settled[rows]
@@ -348,7 +350,8 @@ class Recommender:
 
     # ------------------------------------------------------------ to override
     def affinity_many(self, histories: sp.csr_matrix) -> np.ndarray:
-        """Affinity float64[n, n_items] of each history row (CSR float32 (n, n_items), values = weights)."""
+        """Affinity float64[n, n_items] of each history row (CSR float32 (n, n_items), values = weights):
+        a new array, which the caller may modify in place."""
         raise NotImplementedError
 
     # --------------------------------------------------------------- logits
@@ -360,8 +363,13 @@ class Recommender:
     def logits_many(self, histories: sp.csr_matrix) -> np.ndarray:
         """Logits float64[n, n_items]: affinity / T, untrained items -inf, empty rows = popularity."""
         histories = sp.csr_matrix(histories, dtype=np.float32)
-        out = np.empty((histories.shape[0], self.n_items), dtype=np.float64)
         empty = np.diff(histories.indptr) == 0
+        if not empty.any():                                 # the usual block: scaled in place, no copy
+            a = self.affinity_many(histories)
+            np.divide(a, self.temperature, out=a)
+            a[:, ~self.trained] = -np.inf
+            return a
+        out = np.empty((histories.shape[0], self.n_items), dtype=np.float64)
         if (~empty).any():
             a = self.affinity_many(histories[~empty])
             a = a / self.temperature

@@ -241,9 +241,9 @@ def blend_block(codes: np.ndarray, scores: np.ndarray, k: int, pool: np.ndarray,
     scores = np.asarray(scores, np.float64)
     n = codes.shape[0]
 
-    def fit(a, fill):
+    def fit(a, fill):                                       # a new (n, k) array
         a = a[:, :k]
-        return a if a.shape[1] == k else np.concatenate([a, np.full((n, k - a.shape[1]), fill, a.dtype)], axis=1)
+        return a.copy() if a.shape[1] == k else np.concatenate([a, np.full((n, k - a.shape[1]), fill, a.dtype)], axis=1)
 
     out_codes, out_scores, explored = fit(codes, -1), fit(scores, np.nan), np.zeros((n, k), bool)
     n_slots = exploration_slots(weight, k)

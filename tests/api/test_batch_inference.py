@@ -89,6 +89,27 @@ def test_a_user_dependent_filter_gives_what_get_recommendations_gives(world, rt)
         assert line["output"]["recommendedItems"] == [i["itemId"] for i in live["itemList"]]
 
 
+def test_users_served_in_small_blocks_get_what_get_recommendations_gives_and_each_block_reports(world, rt,
+                                                                                                 monkeypatch):
+    from localpersonalize.api import batch
+
+    monkeypatch.setattr(batch, "BLOCK_CELLS", 1)             # one user per block
+    reports = []
+    real = batch._inference_lines
+
+    def spy(*args, progress=None, **kw):
+        return real(*args, progress=lambda: (reports.append(1), progress()), **kw)
+
+    monkeypatch.setattr(batch, "_inference_lines", spy)
+    users = [f"u{u}" for u in range(6)] + ["never-seen"]
+    out = run_job(world, "up", [{"userId": u} for u in users], numResults=10)
+    assert len(reports) == len(users)
+    for line in out:
+        live = rt.get_recommendations(campaignArn=world["up"], userId=line["input"]["userId"], numResults=10)
+        assert line["output"]["recommendedItems"] == [i["itemId"] for i in live["itemList"]]
+        assert line["output"]["scores"] == [i.get("score") for i in live["itemList"]]
+
+
 def test_a_line_without_its_include_parameter_gets_an_error(world):
     out = run_job(world, "up2", [{"userId": "u1"}, {"userId": "u2", "filterValues": {"GENRE": '"Drama"'}}],
                   filterArn=world["filter-genre"])

@@ -46,3 +46,62 @@ def test_config_from_the_api_map_with_defaults():
     assert ex.ExplorationConfig.from_api(None) == ex.ExplorationConfig(0.3, 30.0)
     assert ex.ExplorationConfig.from_api({"explorationWeight": "1", "explorationItemAgeCutOff": "7"}) == \
         ex.ExplorationConfig(1.0, 7.0)
+
+
+def test_uniforms_depend_only_on_the_key_and_the_counter():
+    keys = [ex.request_seed(0, "recipe", f"u{u}") for u in range(5)]
+    block = ex.uniforms(keys, np.arange(100))
+    assert ((block > 0) & (block < 1)).all() and len(np.unique(block)) == block.size
+    assert ex.uniforms(keys[3:4], np.arange(40, 60))[0].tolist() == block[3, 40:60].tolist()
+    assert ex.request_seed(0, "recipe", "u1") == keys[1] != ex.request_seed(1, "recipe", "u1")
+
+
+def test_a_block_of_draws_equals_each_request_drawn_alone():
+    rng = np.random.default_rng(0)
+    for trial in range(120):
+        n, size = int(rng.integers(1, 12)), int(rng.integers(5, 200))
+        rows = 1 if trial % 2 else n                      # one pool shared by the block, or one per request
+        weights = rng.random((rows, size)) * (rng.random((rows, size)) < rng.random())
+        keys = [ex.request_seed(0, f"{trial}-{r}") for r in range(n)]
+        exclude = np.full((n, 8), -1)
+        for r in range(n):
+            picked = rng.choice(size, size=int(rng.integers(0, 9)), replace=False)
+            exclude[r, :len(picked)] = picked
+        want = rng.integers(0, 12, n)
+        block = ex.draw_block(weights, keys, exclude, want)
+        for r in range(n):
+            w = weights[0 if rows == 1 else r]
+            alone = ex.draw_block(w[None], keys[r:r + 1], exclude[r:r + 1], want[r:r + 1])[0]
+            got = block[r][block[r] >= 0]
+            assert got.tolist() == alone[alone >= 0].tolist()
+            assert len(got) == min(want[r], np.count_nonzero(w > 0) - np.count_nonzero(w[exclude[r][exclude[r] >= 0]] > 0))
+            assert not np.isin(got, exclude[r]).any() and len(set(got.tolist())) == len(got) and (w[got] > 0).all()
+
+
+def test_draws_from_a_large_pool_follow_the_bonus():
+    bonus = np.r_[np.full(100, 1.0), np.full(100, 0.1)]   # inverse-CDF path: 5 draws from 200 candidates
+    hits = sum(int((ex.draw(np.arange(200), bonus, 5, ex.request_seed(0, f"u{k}")) < 100).sum()) for k in range(400))
+    assert 0.88 < hits / 2000 < 0.94                        # 1/1.1 ≈ 0.91 of the draws (a little more without replacement)
+
+
+def test_blend_block_rows_equal_blend():
+    rng = np.random.default_rng(1)
+    n, size, k = 30, 60, 10
+    pool = rng.random((n, size)) < 0.3
+    pool[0] = False                                         # no pool: the relevance list as it is
+    pool[1] = False
+    pool[1, :3] = True                                      # a pool inside the relevance head
+    codes = np.stack([rng.permutation(size)[:k] for _ in range(n)])
+    codes[2, 4:] = -1                                       # a short relevance list
+    scores = np.where(codes >= 0, np.sort(rng.random((n, k)))[:, ::-1], np.nan)
+    bonus = rng.random(size) + 0.01
+    keys = [ex.request_seed(0, f"u{r}") for r in range(n)]
+    own = rng.random(size)
+    out, s, explored = ex.blend_block(codes, scores, k, pool, bonus, 0.3, keys, lambda rows, c: own[c])
+    for r in range(n):
+        keep = codes[r] >= 0
+        one, one_s, one_e = ex.blend(codes[r][keep], scores[r][keep], k, pool[r], bonus, 0.3, keys[r],
+                                     lambda c: own[c])
+        assert out[r][out[r] >= 0].tolist() == one.tolist() and explored[r][out[r] >= 0].tolist() == one_e.tolist()
+        assert np.array_equal(s[r][out[r] >= 0], one_s, equal_nan=True)
+    assert out[0].tolist() == codes[0].tolist() and not explored[0].any()
