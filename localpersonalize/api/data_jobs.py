@@ -14,7 +14,7 @@ import json
 from .. import moto_compat
 from ..control import lifecycle, quotas
 from ..data import schemas
-from ..data.csv_import import ImportFailure, parse_csv
+from ..data.csv_import import CHUNK_BYTES, ImportFailure, parse_csv
 from ..errors import InvalidInputException, ResourceInUseException
 from . import operation
 from .common import describe_record, list_children, require_active
@@ -54,7 +54,7 @@ class DataSource:
 
     def _chunks(self, key):
         try:
-            yield from moto_compat.s3_chunks(self.account_id, self.bucket, key)
+            yield from moto_compat.s3_chunks(self.account_id, self.bucket, key, size=CHUNK_BYTES)
         except moto_compat.S3Error as exc:
             raise ImportFailure(f"Insufficient privileges for accessing data in S3: {exc}.") from None
 

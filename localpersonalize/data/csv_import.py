@@ -262,9 +262,10 @@ def _split_rows(buf: bytes, final: bool) -> tuple[bytes, int, np.ndarray, bytes,
 
 @dataclass
 class _Block:
-    """Complete rows of the file (no header). ``classified``: cut by :func:`_split_rows` (blank lines
-    dropped, ``n_rows`` and the ``extra`` lines known, relative to the block's first row); otherwise a
-    plain run of lines without quotes or escapes, whose rows pyarrow counts."""
+    """Complete rows of the file (no header), ``bytes`` or a ``memoryview`` of a chunk. ``classified``:
+    cut by :func:`_split_rows` (blank lines dropped, ``n_rows`` and the ``extra`` lines known, relative to
+    the block's first row); otherwise a plain run of lines without quotes or escapes, whose rows pyarrow
+    counts."""
 
     data: bytes
     classified: bool = False
@@ -276,8 +277,10 @@ class _Block:
 def _row_blocks(chunks: Iterable[bytes], size: int):
     """Yield :class:`_Block` s of about ``size`` bytes from the body's byte chunks (after the header).
 
-    Chunks without quotes or escapes (the usual case) are only cut at their last newline, with one
-    ``memchr`` per special byte; the others go through :func:`_split_rows`.
+    The first blocks are smaller (:data:`FIRST_BLOCK_BYTES`, doubling up to ``size``), so the workers start
+    early and a small file still splits into enough blocks for both. Chunks without quotes or escapes
+    (the usual case) are only cut at their last newline, with one ``memchr`` per special byte (a block
+    inside one chunk is a view of it, not a copy); the others go through :func:`_split_rows`.
     """
     parts: list = []
     nbytes = 0
@@ -285,12 +288,15 @@ def _row_blocks(chunks: Iterable[bytes], size: int):
     n_rows, extra = 0, []
     carry = b""  # the partial last line (or, after a chunk with quotes, the unfinished rows)
     open_quote = False
+    target = min(size, FIRST_BLOCK_BYTES)
 
     def flush():
-        nonlocal parts, nbytes, n_rows, extra
-        block = _Block(b"".join(parts), classified, n_rows,
+        nonlocal parts, nbytes, n_rows, extra, target
+        parts = [p for p in parts if len(p)]
+        block = _Block(parts[0] if len(parts) == 1 else b"".join(parts), classified, n_rows,
                        np.concatenate(extra) if extra else np.zeros(0, np.int64), open_quote)
         parts, nbytes, n_rows, extra = [], 0, 0, []
+        target = min(size, 2 * target)
         return block
 
     def add_classified(data, n, more):
@@ -315,7 +321,7 @@ def _row_blocks(chunks: Iterable[bytes], size: int):
         else:
             view, start = memoryview(chunk), 0
             while True:  # cut at the last newline before each block boundary
-                want = start + max(size - nbytes - len(carry), 1)
+                want = start + max(target - nbytes - len(carry), 1)
                 if want >= len(chunk):  # the rest of the chunk fits in the block
                     cut = chunk.rfind(b"\n", start) + 1
                 else:
@@ -330,7 +336,7 @@ def _row_blocks(chunks: Iterable[bytes], size: int):
                 yield flush()
             carry += chunk[start:]
             continue
-        if nbytes >= size:
+        if nbytes >= target:
             yield flush()
     if carry:
         quoted = b'"' in carry or b"\\" in carry
@@ -373,15 +379,16 @@ class _RowFailure(Exception):
         return self.message.replace("{where}", where)
 
 
-def _read_csv(data: bytes, names: list, quoted: bool) -> pa.Table:
-    """pyarrow's CSV reader on one block: every column binary, empty cells null."""
+def _read_csv(data: bytes, names: list, quoted: bool, types: Mapping | None = None) -> pa.Table:
+    """pyarrow's CSV reader on one block: every column binary (or of its type in ``types``), empty cells
+    null."""
     return pacsv.read_csv(
         pa.py_buffer(data),
         read_options=pacsv.ReadOptions(column_names=names, use_threads=False,
                                        block_size=max(len(data) + 1, 1 << 16)),
         parse_options=_PARSE[quoted],
         convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.binary() for name in names}, null_values=[""],
+            column_types=types or {name: pa.binary() for name in names}, null_values=[""],
             strings_can_be_null=True, quoted_strings_can_be_null=True, check_utf8=False),
         memory_pool=_MEM,
     )
@@ -403,7 +410,7 @@ def _read_block(block: _Block, names: list) -> tuple[dict, _Block]:
         if table is not None and table.num_rows != np.count_nonzero(np.frombuffer(block.data, np.uint8) == 10):
             table = None
         if table is None:
-            data, n, extra, _, open_quote = _split_rows(block.data, final=True)
+            data, n, extra, _, open_quote = _split_rows(bytes(block.data), final=True)
             block = _Block(data, True, n, extra, open_quote)
     if table is None:
         try:
@@ -420,6 +427,61 @@ def _read_block(block: _Block, names: list) -> tuple[dict, _Block]:
     if not block.classified or table.num_rows != block.n_rows:
         block = _Block(block.data, True, table.num_rows, block.extra)
     return {name: table.column(name).combine_chunks(memory_pool=_MEM) for name in names}, block
+
+
+#: 10 .. 10**18: the decimal text of a non-negative int64 has 1 + (number of these it reaches) digits.
+_TENS = [10**k for k in range(1, 19)]
+
+
+def _decimal_bytes(v: np.ndarray) -> int:
+    """Bytes of the canonical decimal texts of the int64 values ``v`` (no ``+``, no leading zero, ``-``
+    only before a negative value), summed; counted with one comparison pass per digit count between the
+    smallest and the largest value."""
+    if not len(v):
+        return 0
+    lo, hi = int(v.min()), int(v.max())
+    if lo < 0:
+        if lo == np.iinfo(np.int64).min:  # no absolute value in int64
+            return -1
+        return _decimal_bytes(np.abs(v)) + int(np.count_nonzero(v < 0))
+    total = len(v)
+    for t in _TENS:
+        if t > hi:
+            break
+        total += len(v) if t <= lo else int(np.count_nonzero(v >= t))
+    return total
+
+
+def _read_typed(block: _Block, names: list, schema: Schema, types: Mapping) -> dict | None:
+    """``{column name: Arrow array}`` of a plain block read with its integer columns typed (``types``:
+    ``pa.int64()`` for those, binary for the others), or ``None`` when the block must take the careful
+    path (:func:`_read_block`).
+
+    The typed read only stands when it is provably what the careful path would read: the block's byte
+    count must equal, summed over its rows, the bytes of the binary values plus the canonical decimal
+    text of every integer, plus one separator (comma or newline) per value. Any quote, escape, blank,
+    ``\\r``, skipped empty line, sign or leading zero adds bytes the typed values do not account for, so
+    such a block is read again the careful way; ``007`` and ``7`` thus stay two string IDs. String
+    columns read as integers must also have no negative value (their canonical-ID path is for digits).
+    """
+    try:
+        table = _read_csv(block.data, names, False, types)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    size = table.num_rows * len(names)
+    arrays = {}
+    for name in names:
+        a = table.column(name).combine_chunks(memory_pool=_MEM)
+        if pa.types.is_integer(a.type):
+            v = _filled(a, np.int64, 0)
+            if schema.field(name).type == "string" and len(v) and int(v.min()) < 0:
+                return None
+            size += _decimal_bytes(v) - a.null_count  # a null (empty cell) has no text, not "0"
+        elif len(a):
+            offsets = np.frombuffer(a.buffers()[1], np.int32)[a.offset:a.offset + len(a) + 1]
+            size += int(offsets[-1]) - int(offsets[0])
+        arrays[name] = a
+    return arrays if size == len(block.data) else None
 
 
 def _malformed(data: bytes, ncol: int, exc: Exception) -> _RowFailure:
@@ -586,25 +648,46 @@ def _convert_bool(a: pa.Array, f: Field) -> tuple[np.ndarray, np.ndarray]:
     return per_row == 1, per_row == 2
 
 
-def _factorize_ints(v: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(int32 codes with -1 for null, sorted distinct values) of non-negative int64 ``v``."""
-    any_null = bool(null.any())
-    live = v[~null] if any_null else v
-    if not len(live):
-        return np.full(len(v), -1, np.int32), live
-    vmax = int(live.max())
-    if vmax < max(4 * len(v), 1 << 20) and vmax < (1 << 27):  # dense: O(n + vmax), no sort
+def _factorize_ints(parts: list, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(int32[n] codes, -1 for null; sorted distinct values, int64) of a column of non-negative int64
+    values given in pieces ``[(values, null mask or None)]`` of ``n`` rows together.
+
+    Small values (below ``n`` + 2**20) take a presence table: no sort, no hash, O(n + max). Others are
+    hashed (pyarrow ``dictionary_encode``) and only the distinct values are sorted."""
+    codes = np.empty(n, np.int32)
+    live = [v if null is None else v[~null] for v, null in parts]
+    vmax = max((int(x.max()) for x in live if len(x)), default=-1)
+    if vmax < 0:
+        codes.fill(-1)
+        return codes, np.zeros(0, np.int64)
+    if vmax < n + (1 << 20):
         present = np.zeros(vmax + 1, bool)
-        present[live] = True
-        lut = (np.cumsum(present, dtype=np.int64) - 1).astype(np.int32)
-        codes = lut[v]
+        for x in live:
+            present[x] = True
+        lut = np.cumsum(present, dtype=np.int32)
+        lut -= 1
         uniq = np.flatnonzero(present)
+        per_part = [v for v, _ in parts]
     else:
-        uniq, inv = np.unique(live, return_inverse=True)
-        codes = np.empty(len(v), np.int32)
-        codes[~null] = inv.reshape(-1)
-    if any_null:
-        codes[null] = -1
+        enc = pc.dictionary_encode(pa.chunked_array([_arrow(x) for x in live], pa.int64()), memory_pool=_MEM)
+        enc = enc.unify_dictionaries(memory_pool=_MEM) if enc.num_chunks > 1 and not all(
+            c.dictionary.equals(enc.chunk(0).dictionary) for c in enc.chunks) else enc
+        dictionary = _values(enc.chunk(0).dictionary, np.int64)
+        order = np.argsort(dictionary)
+        lut = np.empty(len(order), np.int32)
+        lut[order] = np.arange(len(order), dtype=np.int32)
+        uniq = dictionary[order]
+        per_part = [_values(c.indices, np.int32) for c in enc.chunks]
+    start = 0
+    for (v, null), x in zip(parts, per_part):
+        out = codes[start:start + len(v)]
+        if null is None or len(x) == len(v):  # presence table: null slots hold 0, overwritten below
+            np.take(lut, x, out=out)
+        else:
+            out[~null] = lut[x]
+        if null is not None:
+            out[null] = -1
+        start += len(v)
     return codes, uniq
 
 
@@ -614,6 +697,8 @@ def _canonical_ints(a: pa.Array) -> np.ndarray | None:
     the number, so ``007`` and ``7`` stay two IDs (and take the general path)."""
     if a.null_count == len(a):
         return None
+    if pa.types.is_integer(a.type):  # read typed by :func:`_read_typed`, which proved the text canonical
+        return _filled(a, np.int64, 0)
     offsets = np.frombuffer(a.buffers()[1], np.int32)[a.offset:a.offset + len(a) + 1]
     data = np.frombuffer(a.buffers()[2], np.uint8)
     first = data[np.minimum(offsets[:-1], len(data) - 1)]
@@ -641,20 +726,28 @@ def _string_rule(f: Field) -> tuple[int, str, bool] | None:
 
 @dataclass
 class _Strings:
-    """A block's string column: int32 ``codes`` (-1 null) into ``ints`` (sorted int64, canonical decimal
-    IDs) or into ``dictionary`` (``pa.StringArray`` of distinct, trimmed, non-empty values)."""
+    """A block's string column: per-row ``ints`` (int64, canonical decimal IDs, 0 where null) with their
+    ``null`` mask (``None`` when no row is null), or int32 ``codes`` (-1 null) into ``dictionary``
+    (``pa.StringArray`` of distinct, trimmed, non-empty values). Integer IDs are factorized once for the
+    whole file (:func:`_merge_strings`)."""
 
-    codes: np.ndarray
-    ints: np.ndarray | None = None
+    codes: np.ndarray | None = None
     dictionary: pa.Array | None = None
+    ints: np.ndarray | None = None
+    null: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.codes if self.ints is None else self.ints)
 
     def as_dictionary_array(self) -> pa.DictionaryArray:
-        values = self.dictionary if self.ints is None else _arrow(self.ints).cast(pa.string(), memory_pool=_MEM)
-        indices = _arrow(self.codes)
-        if (self.codes < 0).any():
-            indices = pc.if_else(_arrow(self.codes < 0), _NULL_INT32, indices, memory_pool=_MEM)
+        codes, values = self.codes, self.dictionary
+        if self.ints is not None:
+            codes, uniq = _factorize_ints([(self.ints, self.null)], len(self.ints))
+            values = _arrow(uniq).cast(pa.string(), memory_pool=_MEM)
+        indices = _arrow(codes)
+        if (codes < 0).any():
+            indices = pc.if_else(_arrow(codes < 0), _NULL_INT32, indices, memory_pool=_MEM)
         return pa.DictionaryArray.from_arrays(indices, values)
-
 
 
 def _convert_string(a: pa.Array, f: Field) -> tuple[_Strings, np.ndarray]:
@@ -665,8 +758,7 @@ def _convert_string(a: pa.Array, f: Field) -> tuple[_Strings, np.ndarray]:
     vals = _canonical_ints(a)
     if vals is not None:
         null = _null_mask(a)
-        codes, uniq = _factorize_ints(vals, null)
-        return _Strings(codes, ints=uniq), null
+        return _Strings(ints=vals, null=null if a.null_count else None), null
     d = pc.dictionary_encode(a, memory_pool=_MEM)
     codes = _filled(d.indices, np.int32, -1)
     dic = _as_utf8(d.dictionary, lambda k: _fail(a, int(np.argmax(codes == k)),
@@ -733,105 +825,65 @@ def _convert_block(arrays: Mapping, schema: Schema, may_be_null: frozenset = fro
 # --------------------------------------------------------------------------
 
 
-def _union_ints(parts: list) -> tuple[np.ndarray, list]:
-    """(sorted union of the sorted non-negative int64 arrays ``parts``, int32 position of each part's
-    values in it); a presence table when the values are small (no sort), else ``np.unique``."""
-    if len(parts) == 1:
-        return parts[0], [np.arange(len(parts[0]), dtype=np.int32)]
-    vmax = max((int(p[-1]) for p in parts if len(p)), default=-1)
-    if vmax < (1 << 27) and vmax < 8 * sum(map(len, parts)) + (1 << 20):
-        present = np.zeros(vmax + 1, bool)
-        for p in parts:
-            present[p] = True
-        lut = (np.cumsum(present, dtype=np.int64) - 1).astype(np.int32)
-        return np.flatnonzero(present), [lut[p] for p in parts]
-    uniq = np.unique(np.concatenate(parts))
-    return uniq, [np.searchsorted(uniq, p).astype(np.int32) for p in parts]
-
-
-class _Growing:
-    """A numpy array that grows by doubling as blocks arrive. Large buffers are mapped pages, so the
-    spare capacity is never resident and a grown-out buffer goes back to the OS at once: the parsed
-    columns do not end up scattered between freed block temporaries on the heap."""
-
-    def __init__(self, dtype):
-        self.buf = np.empty(0, dtype)
-        self.n = 0
-
-    def append(self, a: np.ndarray) -> tuple[int, int]:
-        """Copy ``a`` in; return its ``(start, end)`` rows."""
-        start, end = self.n, self.n + len(a)
-        if end > len(self.buf):
-            grown = np.empty(max(end, 2 * len(self.buf), 1 << 16), self.buf.dtype)
-            grown[:start] = self.buf[:start]
-            self.buf = grown
-        self.buf[start:end] = a
-        self.n = end
-        return start, end
-
-    def array(self) -> np.ndarray:
-        return self.buf[:self.n]
-
-
 class _Columns:
-    """The columns of a :class:`Table` gathered block by block (:meth:`add`, in file order), then
-    finished by :meth:`table`. String columns keep each block's codes (local to the block's distinct
-    values) until :meth:`table` maps them onto the union of the blocks' distinct values."""
+    """The columns of a :class:`Table` gathered block by block (:meth:`add`, in file order) and joined
+    by :meth:`table`: one allocation and one copy per column (string columns: their codes are written
+    once, onto the distinct values of the whole file)."""
 
     def __init__(self, schema: Schema):
         self.schema = schema
-        self.data: dict = {}  # field name -> _Growing (values, or a string column's codes)
-        self.nulls: dict = {}  # nullable field name -> _Growing of bool
-        self.strings: dict = {}  # string field name -> [(start, end, _Strings without codes)]
+        self.pieces: dict = {}  # field name -> the blocks' pieces (numpy arrays, or _Strings)
+        self.nulls: dict = {}  # nullable field name -> the blocks' bool null masks
 
     def add(self, converted: dict) -> None:
-        """Append one block's ``{field: (piece, null mask)}`` (:func:`_convert_block`)."""
+        """Add one block's ``{field: (piece, null mask)}`` (:func:`_convert_block`)."""
         for name, (piece, null) in converted.items():
-            f = self.schema.field(name)
-            if name not in self.data:
-                self.data[name] = _Growing(np.int32 if f.type == "string" else piece.dtype)
-                if f.nullable:
-                    self.nulls[name] = _Growing(bool)
-            if f.type == "string":
-                start, end = self.data[name].append(piece.codes)
-                self.strings.setdefault(name, []).append((start, end, piece.ints, piece.dictionary))
-            else:
-                self.data[name].append(piece)
-            if f.nullable:
-                self.nulls[name].append(null)
+            self.pieces.setdefault(name, []).append(piece)
+            if null is not None:
+                self.nulls.setdefault(name, []).append(null)
 
     def table(self, n_rows: int, dataset_type: str | None, lines) -> Table:
-        """The :class:`Table`; nullable fields never added (absent from the file) are all null."""
+        """The :class:`Table`; nullable fields never added (absent from the file) are all null. Columns of
+        large tables are joined on the worker threads, one column per task."""
         columns, nulls = {}, {}
         for f in self.schema.fields:
-            if f.name not in self.data:
+            if f.name not in self.pieces:
                 columns[f.name] = _empty_column(f, n_rows)
                 if f.nullable:
                     nulls[f.name] = np.ones(n_rows, bool)
-                continue
-            col = self.data.pop(f.name).array()
-            columns[f.name] = _merge_strings(col, self.strings.pop(f.name), f) if f.type == "string" else col
+        tasks = [(f, self.pieces.pop(f.name), self.nulls.pop(f.name, None))
+                 for f in self.schema.fields if f.name in self.pieces]
+        run = _POOL.map if n_rows >= _PARALLEL_ROWS and len(tasks) > 1 else map
+        for (f, _, _), (column, null) in zip(tasks, run(_join_column, tasks, [n_rows] * len(tasks))):
+            columns[f.name] = column
             if f.nullable:
-                nulls[f.name] = self.nulls.pop(f.name).array()
+                nulls[f.name] = null
         return Table(columns, nulls, n_rows, self.schema, dataset_type, lines if lines else None)
 
 
-def _merge_strings(codes: np.ndarray, blocks: list, f: Field) -> StringColumn:
-    """One :class:`StringColumn` from the blocks' local ``codes`` (rewritten in place) and distinct values
-    ``[(start, end, ints, dictionary)]``: unified in numpy for integer IDs, else in Arrow
+def _join_column(task: tuple, n_rows: int) -> tuple:
+    """(column, null mask or None) of one field from its blocks' ``(field, pieces, null masks)``."""
+    f, pieces, nulls = task
+    column = _merge_strings(pieces, n_rows, f) if f.type == "string" else np.concatenate(pieces)
+    return column, (np.concatenate(nulls) if nulls is not None else None)
+
+
+def _merge_strings(pieces: list, n: int, f: Field) -> StringColumn:
+    """One :class:`StringColumn` of ``n`` rows from the blocks' :class:`_Strings` ``pieces``: integer IDs
+    factorized together in numpy (:func:`_factorize_ints`), else the blocks' dictionaries unified in Arrow
     (``unify_dictionaries``); textual values truncated to 20,000 characters (L4819)."""
-    if all(ints is not None for _, _, ints, _ in blocks):
-        uniq, luts = _union_ints([ints for _, _, ints, _ in blocks])
-        for (start, end, _, _), lut in zip(blocks, luts):
-            codes[start:end] = np.append(lut, np.int32(-1))[codes[start:end]]
-        values = _arrow(uniq.astype(np.int64, copy=False)).cast(pa.string(), memory_pool=_MEM).to_pylist()
+    if all(p.ints is not None for p in pieces):
+        codes, uniq = _factorize_ints([(p.ints, p.null) for p in pieces], n)
+        values = _arrow(uniq).cast(pa.string(), memory_pool=_MEM).to_pylist()
     else:
-        chunks = pa.chunked_array(
-            [_Strings(codes[start:end], ints, dic).as_dictionary_array() for start, end, ints, dic in blocks],
-            pa.dictionary(pa.int32(), pa.string())).unify_dictionaries(memory_pool=_MEM)
-        for (start, end, _, _), c in zip(blocks, chunks.chunks):
-            codes[start:end] = _filled(c.indices, np.int32, -1)
-        values = chunks.chunk(0).dictionary.to_pylist() if len(blocks) else []
+        chunks = pa.chunked_array([p.as_dictionary_array() for p in pieces],
+                                  pa.dictionary(pa.int32(), pa.string())).unify_dictionaries(memory_pool=_MEM)
+        codes = np.empty(n, np.int32)
+        start = 0
+        for c in chunks.chunks:
+            codes[start:start + len(c)] = _filled(c.indices, np.int32, -1)
+            start += len(c)
+        values = chunks.chunk(0).dictionary.to_pylist() if len(pieces) else []
     if f.textual:
         values = [v[:MAX_TEXTUAL_LENGTH] for v in values]
     return StringColumn(codes, values)
@@ -888,9 +940,18 @@ def _parse_header(line: bytes, schema: Schema) -> list[str]:
 
 #: Size of the row-aligned blocks a CSV is parsed in (bytes): bounds the parser's temporaries.
 BLOCK_BYTES = 4 << 20
+#: Size of the first block; the next ones double up to :data:`BLOCK_BYTES`.
+FIRST_BLOCK_BYTES = 1 << 20
+#: Size of the chunks a caller streaming a file should hand over (bytes): a chunk stays in memory until
+#: the blocks cut from it are parsed.
+CHUNK_BYTES = 4 << 20
 #: Blocks read and converted ahead of the one being collected (two worker threads).
 _IN_FLIGHT = 2
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="localpersonalize-csv")
+#: Blocks that failed the typed read (or its proof) after which a parse reads every block the careful way.
+_TYPED_MISSES = 4
+#: Tables of at least this many rows have their columns joined on :data:`_POOL`.
+_PARALLEL_ROWS = 1 << 16
 
 
 def _split_header(chunks) -> tuple[bytes, list]:
@@ -906,6 +967,25 @@ def _split_header(chunks) -> tuple[bytes, list]:
     if head.startswith(b"\xef\xbb\xbf"):
         head, nl = head[3:], nl - 3
     return head[:nl].rstrip(b"\r"), head[nl + 1:]
+
+
+_CANONICAL_INT = re.compile(rb"0|[1-9][0-9]{0,17}")
+
+
+def _typed_plan(names: list, schema: Schema, body: bytes) -> dict | None:
+    """Column types of the fast read (:func:`_read_typed`) from the first row of ``body``: ``int64`` for
+    int/long fields and for string fields whose first value is a canonical decimal (numeric IDs), binary
+    for the others; ``None`` (careful path only) when no column would be read as integers."""
+    first = body[:body.find(b"\n")] if b"\n" in body[:1 << 16] else b""
+    values = first.split(b",")
+    if len(values) != len(names):
+        return None
+    types = {}
+    for name, value in zip(names, values):
+        f = schema.field(name)
+        numeric = f.type in ("int", "long") or (f.type == "string" and _CANONICAL_INT.fullmatch(value))
+        types[name] = pa.int64() if numeric else pa.binary()
+    return types if any(t == pa.int64() for t in types.values()) else None
 
 
 def parse_csv(data, schema: Schema, dataset_type: str | None = None, block_bytes: int | None = None) -> Table:
@@ -938,7 +1018,7 @@ def parse_csv(data, schema: Schema, dataset_type: str | None = None, block_bytes
         chunks = iter(data)
     header, rest = _split_header(chunks)
     names = _parse_header(header, schema)
-    work = _BlockWork(names, schema)
+    work = _BlockWork(names, schema, _typed_plan(names, schema, rest))
     lines = LineMap()
     # Blocks are read and converted on two threads (pyarrow and numpy release the GIL), at most _IN_FLIGHT
     # ahead, and collected in file order: rows and extra lines add up in order, and the first failing
@@ -978,8 +1058,23 @@ class _BlockWork:
 
     names: list
     schema: Schema
+    #: Column types of the fast typed read of plain blocks (:func:`_read_typed`), or None; dropped after
+    #: :data:`_TYPED_MISSES` blocks that had to be read again (a file whose first row is not typical).
+    typed: Mapping | None = None
+    misses: int = 0
 
     def __call__(self, block: _Block) -> tuple[dict, _Block]:
+        typed = self.typed
+        if typed is not None and not block.classified:
+            arrays = _read_typed(block, self.names, self.schema, typed)
+            if arrays is not None:
+                try:
+                    return _convert_block(arrays, self.schema), _Block(block.data, True, len(arrays[self.names[0]]))
+                except _RowFailure:
+                    pass  # the careful path below finds the same failure and reports it
+            self.misses += 1
+            if self.misses >= _TYPED_MISSES:
+                self.typed = None
         arrays, block = _read_block(block, self.names)
         try:
             return _convert_block(arrays, self.schema), block

@@ -94,6 +94,12 @@ class IdIndex:
     def codes(self, values: Iterable[str], add: bool = True) -> np.ndarray:
         """int32[n] codes of ``values`` (``None`` → -1; unknown → -1 unless ``add``)."""
         get = self._map.get
+        if add and not self._map:  # a fresh index takes distinct values in one C-level pass
+            values = list(values)
+            fresh = dict(zip(values, range(len(values))))
+            if len(fresh) == len(values) and None not in fresh:
+                self._map, self.ids = fresh, values
+                return np.arange(len(values), dtype=np.int32)
         if add:
             out = [(-1 if s is None else self.code(s)) for s in values]
         else:
@@ -101,9 +107,12 @@ class IdIndex:
         return np.asarray(out, dtype=np.int32).reshape(-1)
 
     def intern(self, col: StringColumn) -> np.ndarray:
-        """Map a :class:`StringColumn` to int32[n] codes of this index (nulls stay -1)."""
-        lut = np.append(self.codes(col.dictionary), np.int32(-1)).astype(np.int32)
-        return lut[col.codes]  # codes == -1 picks the trailing -1
+        """Map a :class:`StringColumn` to int32[n] codes of this index (nulls stay -1); ``col.codes``
+        itself when they already are (the dictionary interned in order, as into a fresh index)."""
+        lut = self.codes(col.dictionary)
+        if np.array_equal(lut, np.arange(len(lut), dtype=np.int32)):
+            return col.codes
+        return np.append(lut, np.int32(-1)).astype(np.int32)[col.codes]  # codes == -1 picks the trailing -1
 
     def lookup(self, codes: np.ndarray) -> np.ndarray:
         """object[n] of ID strings for int32 ``codes`` (``None`` for -1)."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from localpersonalize.data import csv_import
 from localpersonalize.data.csv_import import (
     MAX_TEXTUAL_LENGTH,
     ImportFailure,
@@ -260,3 +261,81 @@ def test_long_beyond_18_digits():
     assert t.columns["BIG"].tolist() == [9223372036854775807]
     with pytest.raises(ImportFailure, match="BIG.*line 2.*not an integer"):
         parse_csv(b"USER_ID,BIG\nu,92233720368547758070\n", s)
+
+
+# ---- the typed fast path (integer columns read as int64, proven canonical by the block's byte count) ----
+
+def numeric_body(n, start=0):
+    return "".join(f"{(i * 7) % 101},{(i * 13) % 997},{1586731600 + i}\n" for i in range(start, start + n))
+
+
+def careful(data, schema_, monkeypatch, **kw):
+    """parse_csv with the typed fast path switched off: every block takes the careful (binary) path."""
+    with monkeypatch.context() as m:
+        m.setattr(csv_import, "_typed_plan", lambda *a: None)
+        return parse_csv(data, schema_, **kw)
+
+
+def assert_same_table(a, b):
+    assert a.n_rows == b.n_rows
+    for name, col in a.columns.items():
+        if hasattr(col, "codes"):
+            assert a.strings(name).tolist() == b.strings(name).tolist(), name
+        else:
+            np.testing.assert_array_equal(col, b.columns[name], err_msg=name)
+    assert {k: v.tolist() for k, v in a.nulls.items()} == {k: v.tolist() for k, v in b.nulls.items()}
+
+
+@pytest.mark.parametrize("odd_row", [
+    "007,7,1586731600", "+7,8,1586731600", " 7,8,1586731600", "7, 8,1586731600", "-7,8,1586731600",
+    "7,8,+1586731600", "7,8,01586731600", '"7",8,1586731600', "7,8,1586731600\r", "", "  ",
+    "u7,8,1586731600", "123456789012345678901,8,1586731600", "7,8,-5",
+], ids=lambda r: repr(r))
+def test_numeric_ids_keep_their_exact_text_in_every_block(odd_row, monkeypatch):
+    """Personalize IDs are strings: a block with a non-canonical number (sign, blank, leading zero, quote,
+    \\r, blank line, text) is read the careful way, and the table equals the all-careful one."""
+    data = ("USER_ID,ITEM_ID,TIMESTAMP\n" + numeric_body(3000) + odd_row + "\n" + numeric_body(3000, 3000)).encode()
+    fast = parse_csv(iter([data[k:k + 5000] for k in range(0, len(data), 5000)]), TUTORIAL, block_bytes=8192)
+    assert_same_table(fast, careful(data, TUTORIAL, monkeypatch, block_bytes=8192))
+    if odd_row.startswith("007"):
+        assert "007" in fast.strings("USER_ID").tolist() and "7" in fast.strings("USER_ID").tolist()
+
+
+def test_numeric_ids_of_any_size_factorize_to_the_same_codes(monkeypatch):
+    """Small IDs take a presence table, large ones a hash; both give codes in numeric order of the IDs."""
+    body = "".join(f"{10**15 + (i * 7919) % 5003},{i % 11},{i}\n" for i in range(4000))
+    data = ("USER_ID,ITEM_ID,TIMESTAMP\n" + body).encode()
+    fast = parse_csv(data, TUTORIAL, block_bytes=4096)
+    assert_same_table(fast, careful(data, TUTORIAL, monkeypatch, block_bytes=4096))
+    users = fast.columns["USER_ID"]
+    assert [int(v) for v in users.dictionary] == sorted(int(v) for v in users.dictionary)
+    assert users.dictionary == [str(10**15 + k) for k in range(5003) if str(10**15 + k) in set(users.dictionary)]
+
+
+def test_nullable_numeric_string_column_keeps_empty_cells_null(monkeypatch):
+    s = schema("Interactions", f("USER_ID", "string"), f("ITEM_ID", "string"), f("TIMESTAMP", "long"),
+               f("SHOP", ["null", "string"], categorical=True), f("EVENT_VALUE", ["null", "float"]))
+    body = "".join(f"{i % 50},{i % 70},{i},{'' if i % 3 else i % 4},{'' if i % 5 else 0.5}\n" for i in range(3000))
+    data = ("USER_ID,ITEM_ID,TIMESTAMP,SHOP,EVENT_VALUE\n" + body).encode()
+    fast = parse_csv(data, s, block_bytes=4096)
+    assert_same_table(fast, careful(data, s, monkeypatch, block_bytes=4096))
+    assert fast.strings("SHOP")[:4].tolist() == ["0", None, None, "3"]
+
+
+@pytest.mark.parametrize("row,parts", [
+    ("1,2,1586731606000", ["Column TIMESTAMP", "'1586731606000'", "line 2502", "milliseconds"]),
+    ("1,,1586731606", ["Column ITEM_ID", "empty value at line 2502", "not nullable"]),
+    ("1,2", ["line 2502", "2 fields", "header has 3"]),
+])
+def test_failure_in_a_typed_block_names_the_first_offending_line(row, parts):
+    data = ("USER_ID,ITEM_ID,TIMESTAMP\n" + numeric_body(2500) + row + "\n" + numeric_body(100)).encode()
+    with pytest.raises(ImportFailure) as e:
+        parse_csv(data, TUTORIAL, block_bytes=4096)
+    for p in parts:
+        assert p in e.value.reason, e.value.reason
+
+
+def test_int_field_read_typed_keeps_its_range_rule():
+    body = "".join(f"u{i},{i % 90},M\n" for i in range(3000))
+    with pytest.raises(ImportFailure, match="AGE.*line 3002.*out of range"):
+        parse_csv(("USER_ID,AGE,GENDER\n" + body + "u,3000000000,M\n").encode(), USERS, block_bytes=4096)

@@ -44,6 +44,17 @@ def test_id_index_interning():
     assert ix.lookup(np.array([2, -1, 0])).tolist() == ["c", None, "a"]
 
 
+def test_id_index_interns_a_column_into_a_fresh_index_in_order():
+    col = parse_csv(icsv("9,x,1,click,", "3,y,2,click,", "9,x,3,click,"), INTERACTIONS).columns["USER_ID"]
+    fresh = IdIndex()
+    assert fresh.intern(col).tolist() == [1, 0, 1] and fresh.ids == ["3", "9"]  # codes as parsed, no copy
+    assert fresh.intern(col) is col.codes
+    older = IdIndex(["9"])
+    assert older.intern(col).tolist() == [0, 1, 0] and older.ids == ["9", "3"]
+    fresh.ids.append("not in the column's dictionary")
+    assert col.dictionary == ["3", "9"]
+
+
 def test_one_dataset_per_type(group):
     with pytest.raises(ValueError, match="already has a INTERACTIONS"):
         group.create_dataset("interactions", INTERACTIONS)
