@@ -72,14 +72,16 @@ def fit_temperature(model: Recommender, split: HoldoutSplit, seed: int = 0) -> f
     a_t = a[rows, cols]
     ok = (np.where(in_s, m_s[rows], m_u[rows]) > 0) & np.isfinite(a_t)
     rows, in_s, a_t = rows[ok], in_s[ok], a_t[ok]
-    sigma = float(a[finite].std()) if finite.any() else 0.0
+    sample = a[::max(1, len(a) // 64)]                      # σ only scales the search: ≤ 64 rows give it
+    sigma = float(sample[np.isfinite(sample)].std()) if np.isfinite(sample).any() else 0.0
     if len(rows) == 0 or not sigma > 0:
         return 1.0
     # the groups over the trained columns (finite in every row): unseen dense, seen sparse
     trained = finite.any(axis=0)
-    a, seen = a[:, trained], seen[:, trained]
+    if not trained.all():
+        a, seen = a[:, trained], seen[:, trained]
     r_s, c_s = np.nonzero(seen)
-    groups = ((_Group(a, ~seen), ~in_s), (_Group(a[r_s, c_s], None, r_s, len(a)), in_s))
+    groups = ((_Group(a, (r_s, c_s)), ~in_s), (_Group(a[r_s, c_s], row=r_s, n_rows=len(a)), in_s))
 
     def derivatives(beta: float) -> tuple[float, float]:
         """NLL'(β), NLL''(β) over the kept truth events."""
@@ -109,18 +111,21 @@ def fit_temperature(model: Recommender, split: HoldoutSplit, seed: int = 0) -> f
 
 class _Group:
     """One score group of the held-out rows, for the softmax moments at any β = 1/T: its affinities relative
-    to each row's group maximum ``m`` (so ``exp(β·(a − m)) ≤ 1`` never overflows). Dense: ``a`` float64 (n, m)
-    with ``member`` bool (n, m). Sparse: ``a`` float64[e] cells of rows ``row`` int[e] out of ``n_rows``."""
+    to each row's group maximum ``m`` (so ``exp(β·(a − m)) ≤ 1`` never overflows). Dense (the unseen group):
+    ``a`` float64 (n, m) less the ``excluded`` cells (row, column index arrays). Sparse (the seen group):
+    ``a`` float64[e], the cells of rows ``row`` int[e] out of ``n_rows``."""
 
-    def __init__(self, a: np.ndarray, member: np.ndarray | None, row: np.ndarray | None = None,
+    def __init__(self, a: np.ndarray, excluded: tuple | None = None, row: np.ndarray | None = None,
                  n_rows: int = 0):
-        self.member, self.row = member, row
-        if member is not None:
-            self.top = np.where(member, a, -np.inf).max(axis=1)
-            self.d = np.where(member, a - np.where(np.isfinite(self.top), self.top, 0.0)[:, None], 0.0)
-            self.w = np.zeros_like(self.d)
+        self.excluded, self.row, self.n_rows = excluded, row, n_rows
+        if row is None:
+            self.d = a.copy()
+            self.d[excluded] = -np.inf
+            self.top = self.d.max(axis=1)
+            self.d -= np.where(np.isfinite(self.top), self.top, 0.0)[:, None]
+            self.d[excluded] = 0.0                          # finite; its weight is zeroed in moments()
+            self.w = np.empty_like(self.d)
         else:
-            self.n_rows = n_rows
             self.top = np.full(n_rows, -np.inf)
             np.maximum.at(self.top, row, a)
             self.d = a - self.top[row]
@@ -128,8 +133,10 @@ class _Group:
 
     def moments(self, beta: float) -> tuple[np.ndarray, np.ndarray]:
         """Per row: mean and variance of the affinity under the group's softmax at β (NaN for an empty row)."""
-        if self.member is not None:
-            np.exp(self.d * beta, out=self.w, where=self.member)
+        if self.row is None:
+            np.multiply(self.d, beta, out=self.w)
+            np.exp(self.w, out=self.w)
+            self.w[self.excluded] = 0.0
             z = self.w.sum(axis=1)
             s1 = np.einsum("ij,ij->i", self.w, self.d)
             s2 = np.einsum("ij,ij->i", self.w, self.d2)

@@ -32,11 +32,14 @@ stay 0 (they predict nothing until the next FULL training).
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
 from .base import Recommender
+from .ials import _one_blas_thread, _threads
 from .interactions import Interactions
 
 __all__ = ["EASEModel"]
@@ -61,7 +64,7 @@ class EASEModel(Recommender):
 
         ``solver`` is "primal", "dual" or "auto" (dual when there are fewer
         users with interactions than items). Deterministic (no randomness).
-        Sets ``repeat_rate`` from ``interactions`` (repeat-aware scoring, base.py).
+        Sets ``repeat_rate`` from ``interactions`` (repeat-aware scoring, base.py; :func:`_repeat_rate`).
         Raises ValueError for an unknown solver.
         """
         X, user_rows, pop = _binary_rows(interactions)
@@ -69,7 +72,9 @@ class EASEModel(Recommender):
         if solver == "auto":
             solver = "dual" if n_u < n_i else "primal"
         if solver == "primal":
-            return cls._primal(_spd_inverse(_gram(X, l2)), pop, l2).learn_repeat_rate(interactions)
+            model = cls._primal(_spd_inverse(_gram(X, l2)), pop, l2)
+            model.repeat_rate = _repeat_rate(len(interactions), X.nnz, n_u)
+            return model
         if solver != "dual":
             raise ValueError(f"unknown EASE solver {solver!r}")
         K = (X @ X.T).toarray().astype(np.float64)
@@ -83,8 +88,9 @@ class EASEModel(Recommender):
         for s in range(0, n_i, step):
             blk = Xt[s:s + step]
             d[s:s + step] = np.asarray(blk.multiply(blk @ M).sum(axis=1)).ravel()
-        return cls(n_i, pop, l2, X=X.astype(np.float64).tocsr(), M=M, d=d,
-                   user_rows=user_rows).learn_repeat_rate(interactions)
+        model = cls(n_i, pop, l2, X=X.astype(np.float64).tocsr(), M=M, d=d, user_rows=user_rows)
+        model.repeat_rate = _repeat_rate(len(interactions), X.nnz, n_u)
+        return model
 
     @classmethod
     def fit_with_probe(cls, interactions: Interactions, train: Interactions, test_users: np.ndarray,
@@ -98,8 +104,8 @@ class EASEModel(Recommender):
         ``W = Xₜ P`` (t × I), ``S = I − Xₜ Wᵀ`` (t × t, symmetric positive definite): O(t·I²) instead of
         an O(I³) inverse. Used when the primal solver applies to ``interactions`` and t ≤ I / 4;
         otherwise the two models are fitted separately. Both models equal :meth:`fit` up to float32
-        rounding (the probe's B within ~1e-5 of a direct fit); deterministic. ``train`` supplies the
-        probe's ``repeat_rate``; its item popularity is that of ``interactions`` less the test users'.
+        rounding (the probe's B within ~1e-5 of a direct fit); deterministic. The probe's item popularity
+        and repeat rate are those of ``interactions`` less the test users' events (= those of ``train``).
         """
         X_all = interactions.to_csr(binary=True)
         X, _, pop = _binary_rows(interactions, X_all)
@@ -108,17 +114,18 @@ class EASEModel(Recommender):
             return cls.fit(interactions, l2), cls.fit(train, l2)
         P = _spd_inverse(_gram(X, l2))
         X_t = X_all[test_users]
-        W = _symmetric_times(P, X_t)                        # t × I float32 = Xₜ P
-        S = np.eye(len(test_users)) - (X_t @ W.T).astype(np.float64)
-        L = sla.cholesky(S, lower=True, check_finite=False)
-        V = sla.solve_triangular(L, W.astype(np.float64), lower=True, check_finite=False).astype(np.float32)
-        # Wᵀ S⁻¹ W = VᵀV: ssyrk fills the lower triangle of a Fortran array = the upper one of its C view
-        P_probe = sla.blas.ssyrk(1.0, V, trans=1, lower=1).T
+        W = np.asarray(X_t @ P, dtype=np.float32)           # t × I = Xₜ P (P symmetric)
+        with _one_blas_thread():                            # t × t: too small for BLAS threads
+            S = np.eye(len(test_users), dtype=np.float32) - X_t @ W.T
+            V = sla.solve_triangular(sla.cholesky(S, lower=True, check_finite=False), W, lower=True,
+                                     check_finite=False)
+        P_probe = V.T @ V                                   # Wᵀ S⁻¹ W (numpy: syrk, both triangles)
         P_probe += P
-        _symmetrize_upper(P_probe)
-        pop_probe = pop - np.bincount(X_t.indices, minlength=X.shape[1])
-        probe = cls._primal(P_probe, pop_probe, l2).learn_repeat_rate(train)
-        return cls._primal(P, pop, l2).learn_repeat_rate(interactions), probe
+        probe = cls._primal(P_probe, pop - np.bincount(X_t.indices, minlength=X.shape[1]), l2)
+        probe.repeat_rate = _repeat_rate(len(train), X.nnz - X_t.nnz, X.shape[0] - len(test_users))
+        model = cls._primal(P, pop, l2)
+        model.repeat_rate = _repeat_rate(len(interactions), X.nnz, X.shape[0])
+        return model, probe
 
     @classmethod
     def _primal(cls, P: np.ndarray, pop: np.ndarray, l2: float) -> "EASEModel":
@@ -187,16 +194,63 @@ def _binary_rows(interactions: Interactions, X_all: sp.csr_matrix | None = None
     return X, user_rows, pop
 
 
+def _repeat_rate(n_events: int, n_pairs: int, n_users: int) -> float:
+    """:func:`~.base.measure_repeat_rate` from counts the fit has at hand (the binary CSR's stored entries are
+    the distinct (user, item) pairs, its non-empty rows the users), without its sort of every event:
+    ``(events − pairs) / (events − users)``, 0.0 when no user has two events."""
+    return float((n_events - n_pairs) / (n_events - n_users)) if n_events > n_users else 0.0
+
+
+#: Cost model of one user's row in ``XᵀX`` (measured on the 2-core benchmark machine, one core each): scipy's
+#: sparse product spends about this many seconds per co-occurring pair (n² for a user with n items) ...
+_SPARSE_PAIR_S = 6e-9
+#: ... and a dense float32 ``DᵀD`` (BLAS syrk) this many per cell of the I × I result, whatever n is.
+_DENSE_CELL_S = 1.1e-11
+#: Dense rows multiplied at once (bounds the dense block: 2048 × I float32).
+_DENSE_ROWS = 2048
+
+
 def _gram(X: sp.csr_matrix, l2: float) -> np.ndarray:
-    """``XᵀX + λI`` as a dense float32 (I, I) array (co-occurrence counts plus the ridge)."""
-    G = (X.T.tocsr() @ X).toarray()
+    """``XᵀX + λI`` as a dense float32 (I, I) array (co-occurrence counts plus the ridge) for a binary CSR X.
+
+    The heaviest users' rows, those the cost model above makes cheaper dense, are multiplied as dense
+    float32 blocks by numpy's BLAS on a worker thread (it releases the GIL) while scipy's sparse product
+    (single-threaded, GIL held) takes the other rows on the calling thread; with two or more CPUs the split
+    balances the two threads, with one it minimises their sum. BLAS stays on one thread meanwhile (its
+    threads would oversubscribe the cores). Counts are exact in float32 (below 2²⁴), so G does not depend on
+    the split or the number of CPUs.
+    """
+    n_u, n_i = X.shape
+    heavy = _dense_rows(np.diff(X.indptr), n_i, _threads() >= 2)
+    with _one_blas_thread(), ThreadPoolExecutor(1) as pool:
+        dense = pool.submit(_dense_gram, X[heavy], n_i) if len(heavy) else None
+        light = np.ones(n_u, bool)
+        light[heavy] = False
+        X_l = X[light] if len(heavy) else X
+        G = (X_l.T.tocsr() @ X_l).toarray()
+        if dense is not None:
+            G += dense.result()
     G[np.diag_indices_from(G)] += l2
     return G
 
 
-def _symmetric_times(P: np.ndarray, R: sp.csr_matrix) -> np.ndarray:
-    """``R P`` (float32 (r, I)) for a symmetric float32 ``P`` (I, I) and sparse rows ``R`` (r, I)."""
-    return np.asarray(R.astype(np.float32) @ P, dtype=np.float32)
+def _dense_rows(n: np.ndarray, n_items: int, parallel: bool) -> np.ndarray:
+    """Rows (int64, heaviest first) of ``XᵀX`` to compute dense, from the row lengths ``n`` (cost model above):
+    the k heaviest, k minimising ``max(dense, sparse)`` seconds when the two run ``parallel``, else their sum."""
+    order = np.argsort(-n, kind="stable")
+    sparse_rest = np.r_[np.cumsum((n[order].astype(np.float64) ** 2)[::-1])[::-1], 0.0] * _SPARSE_PAIR_S
+    dense = np.arange(len(n) + 1) * float(n_items) ** 2 * _DENSE_CELL_S
+    cost = np.maximum(dense, sparse_rest) if parallel else dense + sparse_rest
+    return order[:int(np.argmin(cost))]
+
+
+def _dense_gram(X: sp.csr_matrix, n_items: int) -> np.ndarray:
+    """``XᵀX`` float32 (I, I) of a CSR by dense blocks of :data:`_DENSE_ROWS` rows (numpy uses syrk for DᵀD)."""
+    G = np.zeros((n_items, n_items), np.float32)
+    for s in range(0, X.shape[0], _DENSE_ROWS):
+        D = X[s:s + _DENSE_ROWS].toarray()
+        G += D.T @ D
+    return G
 
 
 def _symmetrize_upper(P: np.ndarray, step: int = 512) -> np.ndarray:

@@ -100,17 +100,25 @@ def split_holdout(interactions: Interactions, seed: int = 0, test_user_fraction:
     is_test[test_users] = True
     train = interactions.subset(~is_test[interactions.user_idx])
 
-    indptr, items = interactions.user_histories()
-    hist, truth, events = [], [], []
-    for u in test_users:
-        seq = items[indptr[u]:indptr[u + 1]]
-        n = len(seq)
-        n_truth = min(max(1, int(np.floor(truth_fraction * n + 0.5))), n - 1)
-        h = seq[: n - n_truth]
-        t = np.setdiff1d(np.unique(seq[n - n_truth:]), h).astype(np.int32)
-        hist.append(h.astype(np.int32))
-        truth.append(t)
-        events.append(seq[n - n_truth:].astype(np.int32))
+    # the test users' events in time order (a sort of their events only, not of the whole data)
+    sel = np.flatnonzero(is_test[interactions.user_idx])
+    sel = sel[np.lexsort((sel, interactions.timestamp[sel], interactions.user_idx[sel]))]
+    items = interactions.item_idx[sel]
+    n = counts[test_users].astype(np.int64)
+    starts = np.r_[0, np.cumsum(n)[:-1]]
+    n_truth = np.minimum(np.maximum(1, np.floor(truth_fraction * n + 0.5).astype(np.int64)), n - 1)
+    cuts = starts + n - n_truth                             # first truth event of each test user
+    pieces = np.split(items, np.ravel(np.column_stack([cuts, starts + n]))[:-1])
+    hist, events = pieces[0::2], pieces[1::2]
+    # truth = distinct newest items not in the history: (row, item) keys, sorted per row as np.unique does
+    row = np.repeat(np.arange(len(n)), n)
+    in_truth = np.arange(len(items)) >= cuts[row]
+    key = row * np.int64(interactions.n_items) + items
+    t_key = np.unique(key[in_truth])
+    t_key = t_key[~np.isin(t_key, key[~in_truth])]
+    t_row = t_key // interactions.n_items
+    truth = np.split((t_key - t_row * interactions.n_items).astype(np.int32),
+                     np.cumsum(np.bincount(t_row, minlength=len(n)))[:-1])
     return HoldoutSplit(train, test_users, histories_to_csr(hist, interactions.n_items), hist, truth, events)
 
 

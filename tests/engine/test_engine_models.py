@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from localpersonalize.engine import (EASEModel, IALSModel, PopularityModel, SimsModel,
-                                     histories_to_csr, recency_weights, top_k)
+                                     histories_to_csr, measure_repeat_rate, recency_weights, top_k)
 
 FITTERS = {
     "ease": lambda x: EASEModel.fit(x),
@@ -213,7 +213,8 @@ def test_ease_probe_from_the_full_inverse_equals_a_direct_fit(two_groups_factory
     assert np.allclose(probe.P_diag, direct_probe.P_diag, rtol=1e-5)
     assert np.array_equal(probe.popularity, direct_probe.popularity)
     assert np.array_equal(probe.trained, direct_probe.trained) and not probe.trained[79]
-    assert probe.repeat_rate == direct_probe.repeat_rate > 0
+    assert probe.repeat_rate == direct_probe.repeat_rate == measure_repeat_rate(split.train) > 0
+    assert model.repeat_rate == measure_repeat_rate(x)
     assert len(only_test) == 0 or not probe.trained[only_test].any()
 
 
@@ -222,4 +223,16 @@ def test_ease_probe_falls_back_to_two_fits_in_the_dual_form(two_groups):
     split = split_holdout(two_groups, seed=1)                                   # 60 users < 100 items: dual
     model, probe = EASEModel.fit_with_probe(two_groups, split.train, split.test_users, l2=10.0)
     assert probe.B is None and np.array_equal(probe.M, EASEModel.fit(split.train, l2=10.0).M)
+    assert probe.repeat_rate == measure_repeat_rate(split.train)
     assert np.array_equal(model.M, EASEModel.fit(two_groups, l2=10.0).M)
+
+
+def test_ease_gram_split_between_dense_and_sparse_rows_is_exact(two_groups_factory):
+    from localpersonalize.engine.ease import _dense_rows, _gram
+    X = _with_repeats(two_groups_factory(n_users=300, n_items=80, per_user=12)).to_csr()
+    n = np.diff(X.indptr)
+    for parallel in (True, False):
+        heavy = _dense_rows(n, 80, parallel)
+        assert (0 < len(heavy) < 300) == parallel                     # 80² cells: one thread takes all dense
+    G = _gram(X, 10.0)
+    assert np.array_equal(G, (X.T @ X).toarray() + 10.0 * np.eye(80, dtype=np.float32))
