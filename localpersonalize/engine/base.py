@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = ["Recommender", "top_k", "softmax", "histories_to_csr", "recency_weights",
            "measure_repeat_rate", "group_log_scores", "group_masses"]
@@ -127,10 +128,16 @@ def _top_k_threshold(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray
     t = np.partition(cmax, c - k, axis=1)[:, c - k]
     settled = np.isfinite(t)
     r_chunk, c_chunk = np.nonzero(cmax >= np.where(settled, t, np.inf)[:, None])
-    at = c_chunk[:, None] * w + np.arange(w)                # the chosen chunks' columns (past m: none)
-    hit = (at < m) & (scores[r_chunk[:, None], np.minimum(at, m - 1)] >= t[r_chunk][:, None])
-    hit_r, hit_j = np.nonzero(hit)
-    rows, cols = r_chunk[hit_r], at[hit_r, hit_j]
+    whole = m // w
+    full = c_chunk < whole                                  # whole chunks: windows of the flat block
+    r_full, c_full = r_chunk[full], c_chunk[full]
+    flat = np.ascontiguousarray(scores).reshape(-1)
+    hit_r, hit_j = np.nonzero(sliding_window_view(flat, w)[r_full * m + c_full * w] >= t[r_full][:, None])
+    rows, cols = r_full[hit_r], c_full[hit_r] * w + hit_j
+    if whole * w < m:                                       # the short last chunk of the chosen rows
+        r_last = r_chunk[~full]
+        hit_r, hit_j = np.nonzero(scores[r_last, whole * w:] >= t[r_last][:, None])
+        rows, cols = np.r_[rows, r_last[hit_r]], np.r_[cols, whole * w + hit_j]
     counts = np.bincount(rows, minlength=n)
     settled &= counts >= k
     keep = settled[rows]
@@ -177,7 +184,11 @@ def histories_to_csr(histories: list, n_items: int, half_life: float | None = No
         return sp.csr_matrix((n, n_items), dtype=np.float32)
     rows = np.repeat(np.arange(n, dtype=np.int64), lens)
     cols = np.concatenate([np.asarray(h, np.int64).ravel() for h in histories])
-    w = np.concatenate([recency_weights(len(h), half_life) for h in histories])
+    if half_life and half_life > 0:                         # recency_weights of every history at once
+        age = np.repeat(np.cumsum(lens), lens) - 1 - np.arange(len(cols))
+        w = (0.5 ** (age.astype(np.float64) / half_life)).astype(np.float32)
+    else:
+        w = np.ones(len(cols), np.float32)
     key = rows * n_items + cols
     order = np.lexsort((w, key))
     last = np.r_[key[order][1:] != key[order][:-1], True]

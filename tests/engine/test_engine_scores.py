@@ -309,3 +309,12 @@ def test_recipe_calibrates_on_a_probe_equal_to_a_fit_on_the_training_users(two_g
     model = train("aws-user-personalization", x, {}, seed=2)
     assert isinstance(model, EASEModel) and model.B is not None
     assert model.temperature == pytest.approx(fit_temperature(probe, split, 2), rel=1e-4)
+
+
+def test_histories_csr_of_a_block_weighs_each_history_by_its_own_recency():
+    from localpersonalize.engine import histories_to_csr, recency_weights
+    hs = [np.array([3, 1, 3, 7]), np.array([], np.int64), np.array([5]), np.array([2, 9, 4])]
+    H = histories_to_csr(hs, 10, half_life=2.0)
+    for r, h in enumerate(hs):
+        w = dict(zip(h.tolist(), recency_weights(len(h), 2.0).tolist()))   # an item keeps its newest weight
+        assert dict(zip(H[r].indices.tolist(), H[r].data.tolist())) == w
