@@ -137,7 +137,7 @@ class _RowIndex:
 
     def rows(self, key: int, key_col: np.ndarray, n: int) -> np.ndarray:
         """int64 rows ``< n`` whose key is ``key`` (``key_col`` is the state's full key column)."""
-        lo, hi = np.searchsorted(self.keys, [key, key + 1])
+        lo, hi = np.searchsorted(self.keys, np.array([key, key + 1], self.keys.dtype))  # a list would cast keys
         built = self.order[lo:hi]
         if n == self.n:
             return built
