@@ -649,8 +649,8 @@ def _convert_bool(a: pa.Array, f: Field) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _factorize_ints(parts: list, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(int32[n] codes, -1 for null; sorted distinct values, int64) of a column of non-negative int64
-    values given in pieces ``[(values, null mask or None)]`` of ``n`` rows together.
+    """(int32[n] codes, -1 for null; sorted distinct values, int64) of a column of non-negative integers
+    (int32 or int64) given in pieces ``[(values, null mask or None)]`` of ``n`` rows together.
 
     Small values (below ``n`` + 2**20) take a presence table: no sort, no hash, O(n + max). Others are
     hashed (pyarrow ``dictionary_encode``) and only the distinct values are sorted."""
@@ -669,7 +669,8 @@ def _factorize_ints(parts: list, n: int) -> tuple[np.ndarray, np.ndarray]:
         uniq = np.flatnonzero(present)
         per_part = [v for v, _ in parts]
     else:
-        enc = pc.dictionary_encode(pa.chunked_array([_arrow(x) for x in live], pa.int64()), memory_pool=_MEM)
+        enc = pc.dictionary_encode(pa.chunked_array([_arrow(x.astype(np.int64, copy=False)) for x in live],
+                                                    pa.int64()), memory_pool=_MEM)
         enc = enc.unify_dictionaries(memory_pool=_MEM) if enc.num_chunks > 1 and not all(
             c.dictionary.equals(enc.chunk(0).dictionary) for c in enc.chunks) else enc
         dictionary = _values(enc.chunk(0).dictionary, np.int64)
@@ -726,7 +727,7 @@ def _string_rule(f: Field) -> tuple[int, str, bool] | None:
 
 @dataclass
 class _Strings:
-    """A block's string column: per-row ``ints`` (int64, canonical decimal IDs, 0 where null) with their
+    """A block's string column: per-row ``ints`` (int32 or int64, canonical decimal IDs, 0 where null) with their
     ``null`` mask (``None`` when no row is null), or int32 ``codes`` (-1 null) into ``dictionary``
     (``pa.StringArray`` of distinct, trimmed, non-empty values). Integer IDs are factorized once for the
     whole file (:func:`_merge_strings`)."""
@@ -758,6 +759,8 @@ def _convert_string(a: pa.Array, f: Field) -> tuple[_Strings, np.ndarray]:
     vals = _canonical_ints(a)
     if vals is not None:
         null = _null_mask(a)
+        if len(vals) and int(vals.max()) <= _INT32[1]:  # half the memory until the file's IDs are factorized
+            vals = vals.astype(np.int32)
         return _Strings(ints=vals, null=null if a.null_count else None), null
     d = pc.dictionary_encode(a, memory_pool=_MEM)
     codes = _filled(d.indices, np.int32, -1)
