@@ -1,7 +1,7 @@
 """Quality and speed of the engine next to most-popular and the `implicit` library's ALS (run by hand).
 
     python bench/engine_bench.py quality [--seeds 0,1,2,3,4]   # ml-latest-small, Personalize holdout
-    python bench/engine_bench.py speed                         # 1M interactions, 6k users x 4k items
+    python bench/engine_bench.py speed [--repeat 5]            # 1M interactions, 6k users x 4k items
     python bench/engine_bench.py scale [--users 500000 --items 100000 --interactions 10000000]
 
 ``implicit`` (ALS, factors 64, 15 iterations, CG, BLAS limited to one thread as it asks) is a
@@ -11,8 +11,14 @@ users, newest 10 % of each test user's events as truth, history excluded), mean 
 and training seconds over the seeds; implicit's test users are folded in with
 ``recalculate_user=True`` from the same histories. speed: training wall time on the synthetic matrix
 of bench/engine_synthetic.py: implicit's fit, our recipe's ``engine.train`` (model + calibration probe;
-EASE at this size, and with the iALS engine forced) and the bare model fits. scale: ``engine.train_and_evaluate`` of User-Personalization-v2 (what a
-solution version runs) on the large synthetic set, wall time and peak RSS (``ru_maxrss``).
+EASE at this size, and with the iALS engine forced) and the bare model fits; with ``--repeat N`` every
+row runs N times, rounds interleaved (implicit, ours, implicit, ...), and the medians are printed with the
+1-minute load average (the machine is shared: compare old and new code by alternating runs, e.g.
+``PYTHONPATH=<worktree of the old commit> python bench/engine_bench.py speed --repeat 5``). Since the
+EASE probe comes from the full model's inverse (engine/ease.py ``fit_with_probe``) the recipe costs one
+EASE fit plus the downdate and the calibration. scale: ``engine.train_and_evaluate`` of
+User-Personalization-v2 (what a solution version runs) on the large synthetic set, wall time and peak RSS
+(``ru_maxrss``).
 """
 from __future__ import annotations
 
@@ -100,23 +106,31 @@ def quality(seeds):
         print(f"{name:26s} {r[:, 0].mean():8.4f} {r[:, 1].mean():8.4f} {r[:, 2].mean():8.3f}")
 
 
-def speed():
+def speed(repeat: int = 1):
     x = synthetic(6000, 4000, 1_000_000, seed=0)
     C = x.to_csr()
-    print(f"synthetic: {len(x)} events, {C.nnz} distinct (user, item) pairs, 6000 x 4000")
-    t0 = time.perf_counter()
-    implicit_als(C, 0)
-    t_imp = time.perf_counter() - t0
-    print(f"implicit ALS k=64 15 it fit           {t_imp:6.2f} s")
-    for label, fn in (("EASE model fit (UP engine here)", lambda: engine.EASEModel.fit(x, l2=engine.EASE_L2)),
-                      ("UP recipe engine.train (+ probe)", lambda: engine.train("aws-user-personalization", x, {})),
-                      ("UP recipe, iALS engine (+ probe)",
-                       lambda: engine.train("aws-user-personalization", x, {}, algorithm="ials")),
-                      ("numpy iALS k=64 15 it fit", lambda: engine.IALSModel.fit(x))):
+    print(f"synthetic: {len(x)} events, {C.nnz} distinct (user, item) pairs, 6000 x 4000; "
+          f"median of {repeat} run(s), the runs of each row interleaved with implicit's")
+
+    def timed(fn) -> float:
         t0 = time.perf_counter()
         fn()
-        t = time.perf_counter() - t0
-        print(f"{label:37s} {t:6.2f} s  ({t / t_imp:.2f}x implicit)")
+        return time.perf_counter() - t0
+
+    rows = {"implicit ALS k=64 15 it fit": lambda: implicit_als(C, 0),
+            "EASE model fit (UP engine here)": lambda: engine.EASEModel.fit(x, l2=engine.EASE_L2),
+            "UP recipe engine.train (+ probe)": lambda: engine.train("aws-user-personalization", x, {}),
+            "UP recipe, iALS engine (+ probe)":
+                lambda: engine.train("aws-user-personalization", x, {}, algorithm="ials"),
+            "numpy iALS k=64 15 it fit": lambda: engine.IALSModel.fit(x)}
+    times = {label: [] for label in rows}
+    for _ in range(repeat):
+        for label, fn in rows.items():
+            times[label].append(timed(fn))
+    t_imp = float(np.median(times["implicit ALS k=64 15 it fit"]))
+    for label, ts in times.items():
+        t = float(np.median(ts))
+        print(f"{label:37s} {t:6.2f} s  ({t / t_imp:.2f}x implicit)  load {os.getloadavg()[0]:.2f}")
 
 
 def scale(users, items, interactions):
@@ -136,6 +150,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("what", choices=["quality", "speed", "scale"])
     ap.add_argument("--seeds", default="0,1,2,3,4")
+    ap.add_argument("--repeat", type=int, default=1, help="speed: runs per row (median reported)")
     ap.add_argument("--users", type=int, default=500_000)
     ap.add_argument("--items", type=int, default=100_000)
     ap.add_argument("--interactions", type=int, default=10_000_000)
@@ -143,7 +158,7 @@ def main():
     if a.what == "quality":
         quality([int(s) for s in a.seeds.split(",")])
     elif a.what == "speed":
-        speed()
+        speed(a.repeat)
     else:
         scale(a.users, a.items, a.interactions)
 

@@ -32,6 +32,7 @@ stay 0 (they predict nothing until the next FULL training).
 """
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -96,8 +97,8 @@ class EASEModel(Recommender):
     def fit_with_probe(cls, interactions: Interactions, train: Interactions, test_users: np.ndarray,
                        l2: float = 300.0) -> tuple["EASEModel", "EASEModel"]:
         """``(fit(interactions, l2), fit(train, l2))`` where ``train`` is ``interactions`` without the events
-        of ``test_users`` (int[t], e.g. Personalize's holdout users, engine/metrics.py), for one Gram matrix
-        and one inverse instead of two.
+        of ``test_users`` (distinct user indices int[t], e.g. Personalize's holdout users, engine/metrics.py),
+        for one Gram matrix and one inverse instead of two.
 
         The probe's inverse is a rank-t downdate of the full one (Woodbury): with ``P = (XᵀX + λI)⁻¹`` and
         the test users' rows ``Xₜ`` (t × I), ``P_probe = (XᵀX − XₜᵀXₜ + λI)⁻¹ = P + Wᵀ S⁻¹ W``,
@@ -122,14 +123,16 @@ class EASEModel(Recommender):
         P_probe = V.T @ V                                   # Wᵀ S⁻¹ W (numpy: syrk, both triangles)
         P_probe += P
         probe = cls._primal(P_probe, pop - np.bincount(X_t.indices, minlength=X.shape[1]), l2)
-        probe.repeat_rate = _repeat_rate(len(train), X.nnz - X_t.nnz, X.shape[0] - len(test_users))
+        test_active = np.count_nonzero(np.diff(X_t.indptr))
+        probe.repeat_rate = _repeat_rate(len(train), X.nnz - X_t.nnz, X.shape[0] - test_active)
         model = cls._primal(P, pop, l2)
         model.repeat_rate = _repeat_rate(len(interactions), X.nnz, X.shape[0])
         return model, probe
 
     @classmethod
     def _primal(cls, P: np.ndarray, pop: np.ndarray, l2: float) -> "EASEModel":
-        """Primal model from ``P = (XᵀX + λI)⁻¹`` (float32, symmetric; overwritten by ``B = I − P diag(1/diag P)``)."""
+        """Primal model from ``P = (XᵀX + λI)⁻¹`` (float32, symmetric), which is overwritten by
+        ``B = I − P diag(1/diag P)``."""
         dP = np.diag(P).astype(np.float64)
         P *= (-1.0 / np.diag(P))[None, :]
         np.fill_diagonal(P, 0.0)
@@ -215,13 +218,13 @@ def _gram(X: sp.csr_matrix, l2: float) -> np.ndarray:
 
     The heaviest users' rows, those the cost model above makes cheaper dense, are multiplied as dense
     float32 blocks by numpy's BLAS on a worker thread (it releases the GIL) while scipy's sparse product
-    (single-threaded, GIL held) takes the other rows on the calling thread; with two or more CPUs the split
-    balances the two threads, with one it minimises their sum. BLAS stays on one thread meanwhile (its
-    threads would oversubscribe the cores). Counts are exact in float32 (below 2²⁴), so G does not depend on
-    the split or the number of CPUs.
+    (single-threaded, GIL held) takes the other rows on the calling thread; with a CPU to spare
+    (:func:`_spare_cpu`) the split balances the two threads, otherwise it minimises their sum. BLAS stays on
+    one thread meanwhile (its threads would oversubscribe the cores). Counts are exact in float32 (below
+    2²⁴), so G does not depend on the split or the number of CPUs.
     """
     n_u, n_i = X.shape
-    heavy = _dense_rows(np.diff(X.indptr), n_i, _threads() >= 2)
+    heavy = _dense_rows(np.diff(X.indptr), n_i, _spare_cpu())
     with _one_blas_thread(), ThreadPoolExecutor(1) as pool:
         dense = pool.submit(_dense_gram, X[heavy], n_i) if len(heavy) else None
         light = np.ones(n_u, bool)
@@ -232,6 +235,18 @@ def _gram(X: sp.csr_matrix, l2: float) -> np.ndarray:
             G += dense.result()
     G[np.diag_indices_from(G)] += l2
     return G
+
+
+def _spare_cpu() -> bool:
+    """Whether a second thread would get a CPU of its own: two or more usable CPUs and a 1-minute load
+    average (this process included) below their number minus one half. On the 2-core benchmark machine at
+    load 4-6 the balanced split lost 0.3 s to waiting for the worker. Only the work split depends on it."""
+    n = _threads()
+    try:
+        load = os.getloadavg()[0]
+    except OSError:                                         # not available on this platform
+        load = 0.0
+    return n >= 2 and load < n - 0.5
 
 
 def _dense_rows(n: np.ndarray, n_items: int, parallel: bool) -> np.ndarray:
