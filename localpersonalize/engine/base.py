@@ -92,8 +92,9 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 #: :func:`top_k` uses the chunk-maximum threshold for rows at least this wide...
 _THRESHOLD_MIN_COLS = 2048
-#: ...cut into chunks of this many columns.
+#: ...cut into chunks of this many columns; a row with more candidates than this goes to argpartition.
 _THRESHOLD_CHUNK = 64
+_THRESHOLD_MAX_CANDIDATES = 4096
 
 
 def _top_k_partition(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -119,8 +120,9 @@ def _top_k_threshold(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray
     :data:`_THRESHOLD_CHUNK` columns; the k-th largest chunk maximum ``t`` is at most the row's k-th
     largest score (k distinct chunks hold a score ≥ t), so the top k are among the columns ≥ t of the
     chunks whose maximum is ≥ t — one max pass over the block, then a look at those few chunks and a
-    sort of their candidates by ``(-score, column)``. Rows whose ``t`` is not finite (fewer than k
-    finite scores) or that yield fewer than k candidates (NaN) fall back to :func:`_top_k_partition`."""
+    stable sort of each row's candidates (a small padded matrix) by ``(-score, column)``. Rows whose
+    ``t`` is not finite (fewer than k finite scores), that yield fewer than k candidates (NaN) or more
+    than :data:`_THRESHOLD_MAX_CANDIDATES` fall back to :func:`_top_k_partition`."""
     n, m = scores.shape
     w = _THRESHOLD_CHUNK
     cmax = np.maximum.reduceat(scores, np.arange(0, m, w), axis=1)
@@ -139,19 +141,22 @@ def _top_k_threshold(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray
         hit_r, hit_j = np.nonzero(scores[r_last, whole * w:] >= t[r_last][:, None])
         rows, cols = np.r_[rows, r_last[hit_r]], np.r_[cols, whole * w + hit_j]
     counts = np.bincount(rows, minlength=n)
-    settled &= counts >= k
+    settled &= (counts >= k) & (counts <= _THRESHOLD_MAX_CANDIDATES)
     keep = settled[rows]
     rows, cols = rows[keep], cols[keep]
-    vals = scores[rows, cols]
-    order = np.lexsort((cols, -vals, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    starts = np.r_[0, np.cumsum(np.where(settled, counts, 0))[:-1]]
+    grouped = np.argsort(rows, kind="stable")               # by row, columns ascending within a row
+    rows, cols = rows[grouped], cols[grouped]
+    counts = np.where(settled, counts, 0)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
     pos = np.arange(len(rows)) - starts[rows]
-    first = pos < k
-    idx = np.full((n, k), -1, np.int32)
-    out = np.full((n, k), np.nan)
-    idx[rows[first], pos[first]] = cols[first]
-    out[rows[first], pos[first]] = vals[first]
+    width = max(k, int(counts.max()) if n else k)
+    cand = np.full((n, width), -np.inf)                     # each row's candidates, padded with -inf
+    cand[rows, pos] = scores[rows, cols]
+    at = np.zeros((n, width), np.int64)
+    at[rows, pos] = cols
+    order = np.argsort(-cand, axis=1, kind="stable")[:, :k]  # stable: ties keep the lower column
+    idx = np.take_along_axis(at, order, axis=1).astype(np.int32)
+    out = np.take_along_axis(cand, order, axis=1)
     if not settled.all():
         rest = np.flatnonzero(~settled)
         idx[rest], out[rest] = _top_k_partition(scores[rest], k)
