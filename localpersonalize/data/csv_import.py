@@ -648,25 +648,29 @@ def _convert_bool(a: pa.Array, f: Field) -> tuple[np.ndarray, np.ndarray]:
     return per_row == 1, per_row == 2
 
 
-def _factorize_ints(parts: list, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _factorize_ints(parts: list, n: int, present: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(int32[n] codes, -1 for null; sorted distinct values, int64) of a column of non-negative integers
     (int32 or int64) given in pieces ``[(values, null mask or None)]`` of ``n`` rows together.
 
-    Small values (below ``n`` + 2**20) take a presence table: no sort, no hash, O(n + max). Others are
-    hashed (pyarrow ``dictionary_encode``) and only the distinct values are sorted."""
+    Small values (below ``n`` + 2**20) take a presence table (``present``: bool[> max], True at every
+    value, when the caller has it): no sort, no hash, O(n + max). Others are hashed (pyarrow
+    ``dictionary_encode``) and only the distinct values are sorted."""
     codes = np.empty(n, np.int32)
-    live = [v if null is None else v[~null] for v, null in parts]
-    vmax = max((int(x.max()) for x in live if len(x)), default=-1)
-    if vmax < 0:
-        codes.fill(-1)
-        return codes, np.zeros(0, np.int64)
-    if vmax < n + (1 << 20):
-        present = np.zeros(vmax + 1, bool)
-        for x in live:
-            present[x] = True
+    live = None
+    if present is None:
+        live = [v if null is None else v[~null] for v, null in parts]
+        vmax = max((int(x.max()) for x in live if len(x)), default=-1)
+        if vmax < n + (1 << 20):
+            present = np.zeros(vmax + 1, bool)
+            for x in live:
+                present[x] = True
+    if present is not None:
+        uniq = np.flatnonzero(present)
+        if not len(uniq):  # every row null
+            codes.fill(-1)
+            return codes, uniq
         lut = np.cumsum(present, dtype=np.int32)
         lut -= 1
-        uniq = np.flatnonzero(present)
         per_part = [v for v, _ in parts]
     else:
         enc = pc.dictionary_encode(pa.chunked_array([_arrow(x.astype(np.int64, copy=False)) for x in live],
@@ -828,55 +832,106 @@ def _convert_block(arrays: Mapping, schema: Schema, may_be_null: frozenset = fro
 # --------------------------------------------------------------------------
 
 
+class _Growing:
+    """A numpy array that grows by doubling as blocks arrive (the first block sets the size). Large
+    buffers are mapped pages, so the spare capacity is never resident."""
+
+    def __init__(self, dtype):
+        self.buf = np.empty(0, dtype)
+        self.n = 0
+
+    def append(self, a: np.ndarray) -> None:
+        start, end = self.n, self.n + len(a)
+        if end > len(self.buf):
+            grown = np.empty(max(end, 2 * len(self.buf)), self.buf.dtype)
+            grown[:start] = self.buf[:start]
+            self.buf = grown
+        self.buf[start:end] = a
+        self.n = end
+
+    def array(self) -> np.ndarray:
+        return self.buf[:self.n]
+
+
+class _Presence:
+    """Which integers a column of integer IDs holds, marked block by block as the blocks are collected
+    (:meth:`mark`), so that factorizing the file (:func:`_factorize_ints`) only has to number them.
+    ``table``: bool[max + 1], or ``None`` once a value is too large for a table (beyond the rows so far
+    + 2**20: such IDs are hashed)."""
+
+    def __init__(self):
+        self.table = np.zeros(0, bool)
+        self.rows = 0
+
+    def mark(self, values: np.ndarray, null: np.ndarray | None) -> None:
+        self.rows += len(values)
+        live = values if null is None else values[~null]
+        if self.table is None or not len(live):
+            return
+        vmax = int(live.max())
+        if vmax >= self.rows + (1 << 20):
+            self.table = None
+            return
+        if vmax >= len(self.table):
+            grown = np.zeros(max(vmax + 1, 2 * len(self.table)), bool)
+            grown[:len(self.table)] = self.table
+            self.table = grown
+        self.table[live] = True
+
+
 class _Columns:
-    """The columns of a :class:`Table` gathered block by block (:meth:`add`, in file order) and joined
-    by :meth:`table`: one allocation and one copy per column (string columns: their codes are written
-    once, onto the distinct values of the whole file)."""
+    """The columns of a :class:`Table` gathered block by block (:meth:`add`, in file order, as the blocks
+    are collected) and finished by :meth:`table`. Numbers and null masks are copied into growing arrays;
+    string columns keep the blocks' pieces (integer IDs are marked in a :class:`_Presence` table) until
+    :meth:`table` writes their codes once, onto the distinct values of the whole file."""
 
     def __init__(self, schema: Schema):
         self.schema = schema
-        self.pieces: dict = {}  # field name -> the blocks' pieces (numpy arrays, or _Strings)
-        self.nulls: dict = {}  # nullable field name -> the blocks' bool null masks
+        self.values: dict = {}  # non-string field name -> _Growing
+        self.pieces: dict = {}  # string field name -> the blocks' _Strings
+        self.present: dict = {}  # string field name -> _Presence of its integer IDs
+        self.nulls: dict = {}  # nullable field name -> _Growing of bool
 
     def add(self, converted: dict) -> None:
         """Add one block's ``{field: (piece, null mask)}`` (:func:`_convert_block`)."""
         for name, (piece, null) in converted.items():
-            self.pieces.setdefault(name, []).append(piece)
+            if isinstance(piece, _Strings):
+                self.pieces.setdefault(name, []).append(piece)
+                if piece.ints is not None:
+                    self.present.setdefault(name, _Presence()).mark(piece.ints, piece.null)
+            else:
+                self.values.setdefault(name, _Growing(piece.dtype)).append(piece)
             if null is not None:
-                self.nulls.setdefault(name, []).append(null)
+                self.nulls.setdefault(name, _Growing(bool)).append(null)
 
     def table(self, n_rows: int, dataset_type: str | None, lines) -> Table:
-        """The :class:`Table`; nullable fields never added (absent from the file) are all null. Columns of
-        large tables are joined on the worker threads, one column per task."""
+        """The :class:`Table`; nullable fields never added (absent from the file) are all null. The string
+        columns of large tables are finished on the worker threads, one column per task."""
         columns, nulls = {}, {}
         for f in self.schema.fields:
-            if f.name not in self.pieces:
+            if f.name in self.values:
+                columns[f.name] = self.values.pop(f.name).array()
+            elif f.name not in self.pieces:
                 columns[f.name] = _empty_column(f, n_rows)
-                if f.nullable:
-                    nulls[f.name] = np.ones(n_rows, bool)
-        tasks = [(f, self.pieces.pop(f.name), self.nulls.pop(f.name, None))
+            if f.nullable:
+                null = self.nulls.pop(f.name, None)
+                nulls[f.name] = np.ones(n_rows, bool) if null is None else null.array()
+        tasks = [(self.pieces.pop(f.name), n_rows, f, self.present.pop(f.name, None))
                  for f in self.schema.fields if f.name in self.pieces]
         run = _POOL.map if n_rows >= _PARALLEL_ROWS and len(tasks) > 1 else map
-        for (f, _, _), (column, null) in zip(tasks, run(_join_column, tasks, [n_rows] * len(tasks))):
+        for (_, _, f, _), column in zip(tasks, run(lambda task: _merge_strings(*task), tasks)):
             columns[f.name] = column
-            if f.nullable:
-                nulls[f.name] = null
         return Table(columns, nulls, n_rows, self.schema, dataset_type, lines if lines else None)
 
 
-def _join_column(task: tuple, n_rows: int) -> tuple:
-    """(column, null mask or None) of one field from its blocks' ``(field, pieces, null masks)``."""
-    f, pieces, nulls = task
-    column = _merge_strings(pieces, n_rows, f) if f.type == "string" else np.concatenate(pieces)
-    return column, (np.concatenate(nulls) if nulls is not None else None)
-
-
-def _merge_strings(pieces: list, n: int, f: Field) -> StringColumn:
+def _merge_strings(pieces: list, n: int, f: Field, present: _Presence | None = None) -> StringColumn:
     """One :class:`StringColumn` of ``n`` rows from the blocks' :class:`_Strings` ``pieces``: integer IDs
-    factorized together in numpy (:func:`_factorize_ints`), else the blocks' dictionaries unified in Arrow
-    (``unify_dictionaries``); textual values truncated to 20,000 characters (L4819)."""
+    factorized together in numpy (:func:`_factorize_ints`, with the :class:`_Presence` of the values when
+    it was kept), else the blocks' dictionaries unified in Arrow (``unify_dictionaries``); textual values
+    truncated to 20,000 characters (L4819)."""
     if all(p.ints is not None for p in pieces):
-        codes, uniq = _factorize_ints([(p.ints, p.null) for p in pieces], n)
+        codes, uniq = _factorize_ints([(p.ints, p.null) for p in pieces], n,
+                                      present.table if present is not None else None)
         values = _arrow(uniq).cast(pa.string(), memory_pool=_MEM).to_pylist()
     else:
         chunks = pa.chunked_array([p.as_dictionary_array() for p in pieces],
