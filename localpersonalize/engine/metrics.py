@@ -153,22 +153,32 @@ def ranking_metrics(recommended: np.ndarray, truth: list, n_catalogue_items: int
     ``recommended`` int[t, ≥25] ranked item indices per test user (-1 padding);
     ``truth`` list of t int arrays. Users with empty truth are skipped;
     ``coverage`` uses every row. ``n_catalogue_items`` = distinct items in the
-    dataset (coverage denominator). Returns a dict keyed by METRIC_KEYS.
+    dataset (coverage denominator). Returns a dict keyed by METRIC_KEYS: the means of
+    :func:`user_ranking_metrics` over the users, computed for all rows at once.
     """
     recommended = np.asarray(recommended)
     out = {key: 0.0 for key in METRIC_KEYS}
     top25 = recommended[:, :25]
     shown = np.unique(top25[top25 >= 0])
     out["coverage"] = float(len(shown) / n_catalogue_items) if n_catalogue_items else 0.0
-    rows = [r for r in range(len(truth)) if len(truth[r])]
-    if not rows:
+    rows = np.array([r for r in range(len(truth)) if len(truth[r])], dtype=np.int64)
+    if not len(rows):
         return out
+    # user_ranking_metrics for every row at once: hits by (row, item) keys, gains 1/log(1 + position)
+    rel = [np.unique(np.asarray(truth[r], dtype=np.int64)) for r in rows]
+    n_rel = np.array([len(t) for t in rel])
+    rel_key = np.repeat(np.arange(len(rows)), n_rel) * np.int64(2 ** 32) + np.concatenate(rel)
+    rec = top25[rows].astype(np.int64)
+    hit = np.isin(np.arange(len(rows))[:, None] * np.int64(2 ** 32) + rec, rel_key) & (rec >= 0)
+    gain = 1.0 / np.log(1.0 + np.arange(1, 26))
+    ideal = np.r_[0.0, np.cumsum(gain)]                     # ideal[n] = DCG of n hits at the top
     for k in (5, 10, 25):
-        per = [user_ranking_metrics(recommended[r], truth[r], k) for r in rows]
-        out[f"normalized_discounted_cumulative_gain_at_{k}"] = float(np.mean([m["ndcg"] for m in per]))
-        out[f"precision_at_{k}"] = float(np.mean([m["precision"] for m in per]))
-        if k == 25:
-            out["mean_reciprocal_rank_at_25"] = float(np.mean([m["reciprocal_rank"] for m in per]))
+        h = hit[:, :k]
+        dcg = (h * gain[:h.shape[1]]).sum(axis=1)
+        out[f"normalized_discounted_cumulative_gain_at_{k}"] = float(np.mean(dcg / ideal[np.minimum(n_rel, k)]))
+        out[f"precision_at_{k}"] = float(np.mean(h.sum(axis=1) / k))
+    first = np.where(hit.any(axis=1), 1.0 / (1 + np.argmax(hit, axis=1)), 0.0)
+    out["mean_reciprocal_rank_at_25"] = float(np.mean(first))
     return out
 
 

@@ -43,6 +43,20 @@ def test_users_without_truth_skipped_and_padding_ignored():
     assert m["coverage"] == pytest.approx(0.4)
 
 
+def test_batch_metrics_are_the_means_of_the_per_user_metrics():
+    rng = np.random.default_rng(4)
+    recs = np.array([rng.permutation(60)[:25] for _ in range(40)])
+    recs[rng.random(recs.shape) < 0.1] = -1                         # padding slots never hit
+    truth = [rng.choice(60, size=rng.integers(0, 30)) for _ in range(40)]   # repeats, some empty
+    m = ranking_metrics(recs, truth, n_catalogue_items=60)
+    rows = [r for r in range(40) if len(truth[r])]
+    for k in (5, 10, 25):
+        per = [user_ranking_metrics(recs[r], truth[r], k) for r in rows]
+        assert m[f"normalized_discounted_cumulative_gain_at_{k}"] == pytest.approx(np.mean([p["ndcg"] for p in per]))
+        assert m[f"precision_at_{k}"] == pytest.approx(np.mean([p["precision"] for p in per]))
+    per = [user_ranking_metrics(recs[r], truth[r], 25) for r in rows]
+    assert m["mean_reciprocal_rank_at_25"] == pytest.approx(np.mean([p["reciprocal_rank"] for p in per]))
+
 def _data(n_users=200, per=10, n_items=50, seed=0):
     rng = np.random.default_rng(seed)
     u = np.repeat(np.arange(n_users), per)
