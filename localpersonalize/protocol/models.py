@@ -61,3 +61,31 @@ def all_operations() -> list[OperationModel]:
         for s in SERVICES
         for name in service_model(s).operation_names
     ]
+
+
+class PerShape:
+    """A function compiled once per botocore ``Shape`` (the validators and serializers: closures built from
+    the shape's members and constraints instead of walking the shape on every request).
+
+    ``compile(shape)`` builds the function; ``get(shape)`` returns it, cached. A shape met again while it
+    is being compiled (a recursive shape) gets ``late(shape)``, a stand-in that looks the compiled function
+    up when it is called."""
+
+    def __init__(self, compile, late):
+        self._compile, self._late = compile, late
+        self._done: dict = {}
+        self._busy: set = set()
+
+    def get(self, shape):
+        try:
+            return self._done[shape]
+        except KeyError:
+            pass
+        if shape in self._busy:
+            return self._late(shape)
+        self._busy.add(shape)
+        try:
+            fn = self._done[shape] = self._compile(shape)
+        finally:
+            self._busy.discard(shape)
+        return fn

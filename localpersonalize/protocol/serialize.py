@@ -12,6 +12,8 @@ import json
 
 from botocore.model import Shape
 
+from .models import PerShape
+
 
 def _timestamp(value) -> float:
     if isinstance(value, _dt.datetime):
@@ -25,27 +27,9 @@ def to_wire(shape: Shape, value):
     return value if convert is None else convert(value)
 
 
-#: Shape -> its compiled converter (None = the value goes out as it is: strings, blobs).
-_COMPILED: dict = {}
-_COMPILING: set = set()
-
-
 def _converter(shape: Shape):
-    """The converter of ``shape``, compiled once: a closure per shape instead of walking the shape's
-    members on every answer (a 25-item GetRecommendations answer is ~80 nested values). Recursive
-    shapes resolve lazily."""
-    try:
-        return _COMPILED[shape]
-    except KeyError:
-        pass
-    if shape in _COMPILING:                                 # a recursive shape: look it up when called
-        return lambda value: to_wire(shape, value)
-    _COMPILING.add(shape)
-    try:
-        fn = _COMPILED[shape] = _compile(shape)
-    finally:
-        _COMPILING.discard(shape)
-    return fn
+    """The converter of ``shape`` compiled once (None = the value goes out as it is: strings, blobs)."""
+    return _CONVERTERS.get(shape)
 
 
 def _compile(shape: Shape):
@@ -74,6 +58,11 @@ def _compile(shape: Shape):
         return lambda value: {str(k): item(v) for k, v in value.items()}
     return {"timestamp": _timestamp, "integer": int, "long": int, "float": float, "double": float,
             "boolean": bool}.get(t)
+
+
+#: Shape -> its converter: a closure per shape instead of walking the shape's members on every answer (a
+#: 25-item GetRecommendations answer is ~80 nested values).
+_CONVERTERS = PerShape(_compile, lambda shape: lambda value: to_wire(shape, value))
 
 
 def body(shape: Shape | None, value: dict | None) -> bytes:

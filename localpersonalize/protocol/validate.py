@@ -17,6 +17,7 @@ import regex
 from botocore.model import Shape
 
 from ..errors import ValidationException
+from .models import PerShape
 
 
 @lru_cache(maxsize=None)
@@ -39,26 +40,10 @@ def _check(shape: Shape, value, path: str, errors: list[str]) -> None:
     _validator(shape)(value, path, errors)
 
 
-#: Shape -> its compiled check ``(value, path, errors) -> None``.
-_COMPILED: dict = {}
-_COMPILING: set = set()
-
-
 def _validator(shape: Shape):
     """The check of ``shape``, compiled once into closures (members, constraints and the compiled pattern
-    looked up when the shape is first used, not on every request). Recursive shapes resolve lazily."""
-    try:
-        return _COMPILED[shape]
-    except KeyError:
-        pass
-    if shape in _COMPILING:
-        return lambda value, path, errors: _check(shape, value, path, errors)
-    _COMPILING.add(shape)
-    try:
-        fn = _COMPILED[shape] = _compile(shape)
-    finally:
-        _COMPILING.discard(shape)
-    return fn
+    looked up when the shape is first used, not on every request)."""
+    return _VALIDATORS.get(shape)
 
 
 def _failer(value, path: str, errors: list[str]):
@@ -144,6 +129,10 @@ def _compile(shape: Shape):
                 _failer(value, path, errors)("Member must be a timestamp")
         return timestamp
     return lambda value, path, errors: None
+
+
+#: Shape -> its compiled check ``(value, path, errors) -> None``.
+_VALIDATORS = PerShape(_compile, lambda shape: lambda value, path, errors: _check(shape, value, path, errors))
 
 
 def _join(path: str, name: str) -> str:
