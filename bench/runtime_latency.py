@@ -166,6 +166,8 @@ def in_process(sizes, calls):
             results.append((n, trained, cases))
             if PROFILE:
                 profile(plain, f"{n} items, no filter, cold", before=clear)
+                for k in range(50):
+                    plain(k, users[:50])
                 profile(lambda k: plain(k, users[:50]), f"{n} items, no filter, repeat")
                 profile(filtered, f"{n} items, with the filter, cold", before=clear)
         answer = {"itemList": canned["itemList"], "recommendationId": canned["recommendationId"]}
