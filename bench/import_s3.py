@@ -16,7 +16,11 @@ Peak memory = the highest RSS sampled every 2 ms during the measured step, minus
 it (after ``malloc_trim``). "Final arrays" = bytes of the dataset's numpy columns after the import.
 Each side runs ``N`` times (alternating, fresh subprocesses); the figures are the median run by time,
 so a run slowed by other work on the machine does not decide the result. ``LP_BLOCK_MIB`` in the
-environment sets the parser's block size (MiB) for experiments.
+environment sets the parser's largest block size (MiB) for experiments.
+
+Note: the 5 ms DescribeDatasetImportJob poll of "ours" is part of the measured time and of its CPU: each
+describe is ~2-3 ms of Python (botocore + dispatch) that shares the GIL and the cores with the import
+(10M rows: ~200 polls; measured 10-20% slower parse than with a 50 ms poll). pandas has no such poll.
 """
 from __future__ import annotations
 

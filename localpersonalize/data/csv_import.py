@@ -277,8 +277,9 @@ class _Block:
 def _row_blocks(chunks: Iterable[bytes], size: int):
     """Yield :class:`_Block` s of about ``size`` bytes from the body's byte chunks (after the header).
 
-    The first blocks are smaller (:data:`FIRST_BLOCK_BYTES`, doubling up to ``size``), so the workers start
-    early and a small file still splits into enough blocks for both. Chunks without quotes or escapes
+    Blocks grow with the file: :data:`FIRST_BLOCK_BYTES` at first, then an eighth of what was read so far,
+    up to ``size``, so the workers start early and a small file is parsed in small blocks (few bytes in
+    flight) split evenly between them. Chunks without quotes or escapes
     (the usual case) are only cut at their last newline, with one ``memchr`` per special byte (a block
     inside one chunk is a view of it, not a copy); the others go through :func:`_split_rows`.
     """
@@ -289,14 +290,16 @@ def _row_blocks(chunks: Iterable[bytes], size: int):
     carry = b""  # the partial last line (or, after a chunk with quotes, the unfinished rows)
     open_quote = False
     target = min(size, FIRST_BLOCK_BYTES)
+    done = 0  # bytes in the blocks yielded so far
 
     def flush():
-        nonlocal parts, nbytes, n_rows, extra, target
+        nonlocal parts, nbytes, n_rows, extra, target, done
         parts = [p for p in parts if len(p)]
         block = _Block(parts[0] if len(parts) == 1 else b"".join(parts), classified, n_rows,
                        np.concatenate(extra) if extra else np.zeros(0, np.int64), open_quote)
+        done += nbytes
         parts, nbytes, n_rows, extra = [], 0, 0, []
-        target = min(size, 2 * target)
+        target = min(size, max(target, done >> 3))
         return block
 
     def add_classified(data, n, more):
@@ -998,7 +1001,7 @@ def _parse_header(line: bytes, schema: Schema) -> list[str]:
 
 #: Size of the row-aligned blocks a CSV is parsed in (bytes): bounds the parser's temporaries.
 BLOCK_BYTES = 4 << 20
-#: Size of the first block; the next ones double up to :data:`BLOCK_BYTES`.
+#: Size of the first blocks; then blocks are an eighth of the bytes read so far, up to :data:`BLOCK_BYTES`.
 FIRST_BLOCK_BYTES = 1 << 20
 #: Size of the chunks a caller streaming a file should hand over (bytes): a chunk stays in memory until
 #: the blocks cut from it are parsed.
