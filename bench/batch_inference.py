@@ -9,7 +9,14 @@ moto's S3. Baseline, measured in the same run on a sample of users: the runtime'
 line would cost.
 
 Run:  python bench/batch_inference.py [user counts, default 10000,100000] [--items 10000]
-Prints users/s of the job and of the per-user baseline, and their ratio.
+Prints users/s of the job and of the per-user baseline, and their ratio. Compare before/after by running
+the same script with ``PYTHONPATH=<git worktree of the older commit>`` alternately in the same minutes
+(``OPENBLAS_NUM_THREADS=1`` as in RESULTS.md); the machine's load moves these figures by 2-3x.
+
+Where a 10k-user job's time goes since the block path (cProfile of api/batch._inference_lines): the iALS
+fold-in and ``U @ Vᵀ`` (engine/ials.py) about a quarter; the output lines (PredictedItem rules, score
+rounding, JSON) about a third; the group rule's log-sum-exp, the threshold top-k, exploration and the
+users' histories the rest.
 """
 
 from __future__ import annotations

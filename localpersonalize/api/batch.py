@@ -219,7 +219,7 @@ def _related(ctx, served: Served, filter_arn, line: dict, k: int) -> dict:
     return _answer(serving.predicted(served, ranked))
 
 
-def _users_block(ctx, served: Served, filter_arn, lines: list[dict], k: int) -> list[dict]:
+def _users_block(ctx, served: Served, filter_arn, lines: list[dict], k: int) -> list:
     """USER_PERSONALIZATION / POPULAR_ITEMS for many users at once (serving.recommend_block: one fold-in,
     one matrix product and one exploration draw per block). Each result equals GetRecommendations for
     that user; a line whose filter cannot be applied gets an ``error``. Without a filter or a recipe's
@@ -246,7 +246,7 @@ def _users_block(ctx, served: Served, filter_arn, lines: list[dict], k: int) -> 
     return out
 
 
-def _inference_lines(ctx, served: Served, filter_arn, k: int, lines: list, progress=None) -> list[dict]:
+def _inference_lines(ctx, served: Served, filter_arn, k: int, lines: list, progress=None) -> list:
     """Output lines (dicts or their JSON text) for the input ``lines`` of one file, in order;
     ``progress()`` (optional) is called after each block of users (the job's ``lastUpdatedDateTime``
     moves while it runs)."""

@@ -18,9 +18,10 @@ interactions/impressions the item has"); the exact bandit is not public. What th
   replacement with probability proportional to the bonus (successive sampling), from a counter-based
   generator keyed by the request (:func:`request_seed`, :func:`uniforms`): the same seed, data and
   request give the same list, whether the request is served alone or in a batch block.
-* **Blend** (:func:`blend`, :func:`blend_block`): the relevance ranking keeps its first ``k − slots`` places; the explored
-  items fill the last places, ordered by their own score then draw order, so the list stays sorted by
-  score (an explored item is outside the relevance head, so its score is at most the head's last one).
+* **Blend** (:func:`blend`, :func:`blend_block`): the relevance ranking keeps its first ``k − slots``
+  places; the explored items fill the last places, ordered by their own score then draw order, so the
+  list stays sorted by score (an explored item is outside the relevance head, so its score is at most
+  the head's last one).
 """
 
 from __future__ import annotations

@@ -74,13 +74,15 @@ def test_a_block_of_draws_equals_each_request_drawn_alone():
             alone = ex.draw_block(w[None], keys[r:r + 1], exclude[r:r + 1], want[r:r + 1])[0]
             got = block[r][block[r] >= 0]
             assert got.tolist() == alone[alone >= 0].tolist()
-            assert len(got) == min(want[r], np.count_nonzero(w > 0) - np.count_nonzero(w[exclude[r][exclude[r] >= 0]] > 0))
+            excluded = exclude[r][exclude[r] >= 0]
+            assert len(got) == min(want[r], np.count_nonzero(w > 0) - np.count_nonzero(w[excluded] > 0))
             assert not np.isin(got, exclude[r]).any() and len(set(got.tolist())) == len(got) and (w[got] > 0).all()
 
 
 def test_draws_from_a_large_pool_follow_the_bonus():
     bonus = np.r_[np.full(100, 1.0), np.full(100, 0.1)]   # inverse-CDF path: 5 draws from 200 candidates
-    hits = sum(int((ex.draw(np.arange(200), bonus, 5, ex.request_seed(0, f"u{k}")) < 100).sum()) for k in range(400))
+    hits = sum(int((ex.draw(np.arange(200), bonus, 5, ex.request_seed(0, f"u{k}")) < 100).sum())
+               for k in range(400))
     assert 0.88 < hits / 2000 < 0.94                        # 1/1.1 ≈ 0.91 of the draws (a little more without replacement)
 
 
