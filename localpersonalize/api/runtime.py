@@ -11,7 +11,10 @@ recipe gives them, promotions placed and labelled, item metadata).
 
 from __future__ import annotations
 
+import threading
 import uuid
+import weakref
+from collections import OrderedDict
 
 import numpy as np
 
@@ -80,6 +83,65 @@ def _filter_mask(ctx, served: Served, filter_arn: str, filter_values, p, n: int,
                                item_id=p.get("itemId"), n=n, target=target)
 
 
+#: Eligible-item masks kept by :data:`_MASKS` (least recently used dropped first).
+MASK_CACHE_SIZE = 64
+
+
+class _MaskCache:
+    """The eligible mask of a GetRecommendations without promotions (the recipe's own exclusions and the
+    request filter, ``serving.base_mask & serving.filter_mask``), kept for repeat requests.
+
+    The mask is a deterministic function of the recipe, the user and item IDs, the filter's compiled
+    expression (checked on every request: a deleted or inactive filter still fails) with its
+    ``filterValues``, and the dataset group's data (the user only when a filter or the recipe's exclusions
+    read it). The data enter the key as every dataset's row count and
+    the identity of its first column (every append, upsert or deletion renews a dataset's column arrays,
+    which serving's statistics caches rely on as well) plus the sizes of the ID indexes; entries hold weak
+    references to those arrays, so an identity reused after they are freed never matches. Masks are
+    returned read-only: the same array serves again, and the answer cache's digest of it is remembered."""
+
+    def __init__(self, size: int = MASK_CACHE_SIZE):
+        self.size = size
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def eligible(self, ctx, served: Served, p, n: int) -> np.ndarray:
+        """bool[n] (read-only) of the items this request may get before exploration and promotions.
+        Raises what serving.filter_mask raises."""
+        user_id, filter_arn = p.get("userId"), p.get("filterArn")
+        expr = serving.filter_expression(ctx.store, served, filter_arn) if filter_arn else None
+        values = p.get("filterValues")
+        state, refs = [len(served.data.items), len(served.data.users)], []
+        for kind, ds in sorted(served.data.datasets.items()):
+            col = ds.codes(ds.schema.fields[0].name)
+            state.append((kind, id(col), ds.n_rows))
+            refs.append(weakref.ref(col))
+        per_user = expr is not None or bool(served.recipe.excludes_seen_event_types)
+        key = (served.group_arn, served.recipe.name, user_id if per_user else None, p.get("itemId"), filter_arn,
+               tuple(sorted(values.items())) if values else None, n, tuple(state))
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[1] is expr and all(ref() is not None for ref in hit[2]):
+                self._entries.move_to_end(key)
+                return hit[0]
+        mask = serving.base_mask(served, user_id, n)
+        if expr is not None:
+            mask = mask & _filter_mask(ctx, served, filter_arn, values, p, n)
+        mask.flags.writeable = False
+        with self._lock:
+            self._entries[key] = (mask, expr, refs)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return mask
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_MASKS = _MaskCache()
+
+
 def _metadata_columns(served: Served, p) -> list[str] | None:
     """The Items columns of ``metadataColumns``, checked; None when the request asks for none.
 
@@ -136,13 +198,16 @@ def get_recommendations(ctx, p):
     if served.recipe.input.item_id == recipes.REQUIRED:
         item_code = served.data.items.code(p["itemId"], add=False)
     n = served.n_catalogue
-    base = serving.base_mask(served, user_id, n)
-    rest_mask = base
-    if p.get("filterArn"):
-        rest_mask = base & _filter_mask(ctx, served, p["filterArn"], p.get("filterValues"), p, n)
+    promotions = p.get("promotions") or []
+    if promotions:
+        base = serving.base_mask(served, user_id, n)
+        rest_mask = base
+        if p.get("filterArn"):
+            rest_mask = base & _filter_mask(ctx, served, p["filterArn"], p.get("filterValues"), p, n)
+    else:
+        rest_mask = _MASKS.eligible(ctx, served, p, n)
     rid = _recommendation_id()
     attribution.record_recommendation(ctx.store, rid, p.get("campaignArn") or p.get("recommenderArn"))
-    promotions = p.get("promotions") or []
     if not promotions:
         ranked = serving.recommend_codes(served, user_id, k, rest_mask, item_code=item_code, context=context)
         serving.record_impressions(served.data, rid, ranked.codes)

@@ -9,6 +9,7 @@ Public API
 ``history(served, user_id)``                  the user's item codes the model folds in
 ``base_mask(served, user_id, n)``             bool[n] before filters (domain use cases' own exclusions)
 ``filter_mask(store, served, arn, values, user_id=, item_id=, n=, target=)``   a filter's bool[n]
+``filter_expression(store, served, arn, target=)``   the filter's checked, compiled expression
 ``context_log_lift(served, context)``         float64[n_items] log score adjustment for ``context``
 ``rank_block(model, histories, allowed, k, log_adjust=)``     top-k of many users at once
 ``recommend_codes(served, user_id, k, allowed, ...) -> Ranked``   GetRecommendations' list (codes)
@@ -154,6 +155,16 @@ def filter_mask(store, served: Served, filter_arn: str, filter_values, *, user_i
     Raises ResourceNotFoundException (unknown filter), InvalidInputException (not ACTIVE, another dataset
     group, another kind of IDs, CurrentItem outside related-items recipes; a missing INCLUDE parameter).
     """
+    expr = filter_expression(store, served, filter_arn, target)
+    return filters.allowed_mask(expr, served.data, n, user_id=user_id, item_id=item_id, filter_values=filter_values)
+
+
+def filter_expression(store, served: Served, filter_arn: str, target: str = "ItemID"):
+    """The compiled expression of a filter this request may use (the checks of :func:`filter_mask`).
+
+    Raises ResourceNotFoundException (unknown filter), InvalidInputException (not ACTIVE, another dataset
+    group, another kind of IDs, CurrentItem outside related-items recipes).
+    """
     res = store.get("filter", filter_arn)
     if res.status != ACTIVE:
         raise InvalidInputException(f"The filter {filter_arn} is not ACTIVE (status: {res.status}).")
@@ -165,7 +176,7 @@ def filter_mask(store, served: Served, filter_arn: str, filter_values, *, user_i
     if expr.uses_current_item and served.recipe.recipe_type != recipes.RELATED_ITEMS:
         raise InvalidInputException(
             f"The filter {filter_arn} uses CurrentItem, which only related-items recipes and use cases support.")
-    return filters.allowed_mask(expr, served.data, n, user_id=user_id, item_id=item_id, filter_values=filter_values)
+    return expr
 
 
 # ----------------------------------------------------------------------------- per-dataset statistics
@@ -481,7 +492,7 @@ class _AnswerCache:
     @staticmethod
     def _key(served: Served, user_id, hist: np.ndarray, k: int, allowed: np.ndarray, context, explore: bool):
         allowed = np.asarray(allowed, bool)
-        mask = "all" if allowed.all() else hashlib.blake2b(np.packbits(allowed).tobytes(), digest_size=16).digest()
+        mask = _mask_digest(allowed)
         refs = [weakref.ref(served.trained.model)]
         state = [len(served.data.items)]
         for kind in ("INTERACTIONS", "ITEMS"):
@@ -517,6 +528,26 @@ class _AnswerCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+_DIGESTS: dict = {}
+_DIGESTS_SIZE = 256
+
+
+def _mask_digest(allowed: np.ndarray):
+    """"all", or the 128-bit BLAKE2 digest of the packed bits of bool[n] ``allowed``; remembered for a
+    read-only mask (the runtime's mask cache hands the same read-only array to repeat requests)."""
+    frozen = not allowed.flags.writeable
+    if frozen:
+        hit = _DIGESTS.get(id(allowed))
+        if hit is not None and hit[0]() is allowed:
+            return hit[1]
+    digest = "all" if allowed.all() else hashlib.blake2b(np.packbits(allowed).tobytes(), digest_size=16).digest()
+    if frozen:
+        if len(_DIGESTS) >= _DIGESTS_SIZE:
+            _DIGESTS.clear()
+        _DIGESTS[id(allowed)] = (weakref.ref(allowed), digest)
+    return digest
 
 
 def _copy(ranked: Ranked) -> Ranked:

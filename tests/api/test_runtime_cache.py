@@ -111,3 +111,27 @@ def test_the_filter_mask_and_k_are_part_of_the_key(world):
     assert a.codes.tolist() != b.codes.tolist()
     assert len(c) == 5
     _same(b, _uncached(served, "u2", 10, filtered))
+
+
+def test_the_eligible_mask_is_kept_read_only_and_equals_the_computed_one(world):
+    ctx, served = _served(world["up"])
+    p = {"userId": "u4", "filterArn": world["filter"]}
+    runtime._MASKS.clear()
+    kept = runtime._MASKS.eligible(ctx, served, p, served.n_catalogue)
+    assert runtime._MASKS.eligible(ctx, served, p, served.n_catalogue) is kept
+    assert not kept.flags.writeable
+    assert np.array_equal(kept, _mask(ctx, served, "u4", world["filter"]))
+    assert runtime._MASKS.eligible(ctx, served, {"userId": "u5", "filterArn": world["filter"]},
+                                   served.n_catalogue) is not kept       # the filter reads the user's events
+
+
+def test_an_items_upsert_renews_the_kept_filter_mask(world):
+    personalize = boto3.client("personalize")
+    genre = make_filter(personalize, world, "cache-genre", "INCLUDE ItemID WHERE Items.GENRE IN ($GENRE)")
+    ctx, served = _served(world["up"])
+    p = {"userId": "u4", "filterArn": genre, "filterValues": {"GENRE": '"Comedy"'}}
+    code = served.data.items.code("i1", add=False)                          # i1 is a Drama
+    assert not runtime._MASKS.eligible(ctx, served, p, served.n_catalogue)[code]
+    served.data.dataset("ITEMS").put_records(
+        [{"ITEM_ID": "i1", "GENRE": "Comedy", "PRICE": 1.0, "CREATION_TIMESTAMP": 1_600_000_001}])
+    assert runtime._MASKS.eligible(ctx, served, p, served.n_catalogue)[code]
