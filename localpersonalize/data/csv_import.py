@@ -279,9 +279,9 @@ def _row_blocks(chunks: Iterable[bytes], size: int):
 
     Blocks grow with the file: :data:`FIRST_BLOCK_BYTES` at first, then an eighth of what was read so far,
     up to ``size``, so the workers start early and a small file is parsed in small blocks (few bytes in
-    flight) split evenly between them. Chunks without quotes or escapes
-    (the usual case) are only cut at their last newline, with one ``memchr`` per special byte (a block
-    inside one chunk is a view of it, not a copy); the others go through :func:`_split_rows`.
+    flight) split evenly between them. Chunks without quotes or escapes (the usual case) are only cut at
+    their last newline, with one ``memchr`` per special byte (a block inside one chunk is a view of it,
+    not a copy); the others go through :func:`_split_rows`.
     """
     parts: list = []
     nbytes = 0
@@ -734,10 +734,10 @@ def _string_rule(f: Field) -> tuple[int, str, bool] | None:
 
 @dataclass
 class _Strings:
-    """A block's string column: per-row ``ints`` (int32 or int64, canonical decimal IDs, 0 where null) with their
-    ``null`` mask (``None`` when no row is null), or int32 ``codes`` (-1 null) into ``dictionary``
-    (``pa.StringArray`` of distinct, trimmed, non-empty values). Integer IDs are factorized once for the
-    whole file (:func:`_merge_strings`)."""
+    """A block's string column: per-row ``ints`` (int32 or int64, canonical decimal IDs, 0 where null)
+    with their ``null`` mask (``None`` when no row is null), or int32 ``codes`` (-1 null) into
+    ``dictionary`` (``pa.StringArray`` of distinct, trimmed, non-empty values). Integer IDs are factorized
+    once for the whole file (:func:`_merge_strings`)."""
 
     codes: np.ndarray | None = None
     dictionary: pa.Array | None = None
@@ -1071,8 +1071,9 @@ def parse_csv(data, schema: Schema, dataset_type: str | None = None, block_bytes
     the first offending row (1-based line number); ``TypeError`` for input
     that is neither bytes nor an iterable of bytes.
     """
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        chunks = iter([bytes(data)])
+    if isinstance(data, (bytes, bytearray, memoryview)):  # in chunks: a quote only slows its own chunk down
+        view = memoryview(data)
+        chunks = (view[k:k + CHUNK_BYTES] for k in range(0, len(view), CHUNK_BYTES))
     elif isinstance(data, str) or not hasattr(data, "__iter__"):
         raise TypeError("parse_csv expects bytes or an iterable of bytes chunks")
     else:
