@@ -36,6 +36,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 import pyarrow as pa
+import regex
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
@@ -54,6 +55,8 @@ __all__ = [
     "MAX_CATEGORICAL_LENGTH",
     "MAX_IMPRESSION_LENGTH",
     "MAX_TEXTUAL_LENGTH",
+    "MAX_TEXTUAL_LENGTH_ZH_JA",
+    "truncate_text",
     "MAX_EPOCH_SECONDS",
 ]
 
@@ -65,8 +68,10 @@ MAX_ID_LENGTH = 256
 MAX_CATEGORICAL_LENGTH = 1000
 #: An explicit impression, ``|`` separators included: at most 1000 characters (L4708, L6001).
 MAX_IMPRESSION_LENGTH = 1000
-#: Textual fields are truncated (not rejected) to 20,000 characters (L4819).
+#: Textual fields are truncated (not rejected) to 20,000 characters (L4819), 7,000 for Chinese and Japanese
+#: text (spec 10 §5.3, spec 60 quotas table).
 MAX_TEXTUAL_LENGTH = 20_000
+MAX_TEXTUAL_LENGTH_ZH_JA = 7_000
 #: Timestamps are epoch *seconds* (L5997); a value after 2100-01-01 is taken for milliseconds.
 MAX_EPOCH_SECONDS = 4_102_444_800
 
@@ -946,8 +951,25 @@ def _merge_strings(pieces: list, n: int, f: Field, present: _Presence | None = N
             start += len(c)
         values = chunks.chunk(0).dictionary.to_pylist() if len(pieces) else []
     if f.textual:
-        values = [v[:MAX_TEXTUAL_LENGTH] for v in values]
+        values = [truncate_text(v) for v in values]
     return StringColumn(codes, values)
+
+
+_CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+_LETTER = regex.compile(r"\p{L}")
+
+
+def truncate_text(value: str | None) -> str | None:
+    """A textual field's value as Personalize keeps it: cut to :data:`MAX_TEXTUAL_LENGTH` (20,000)
+    characters, or :data:`MAX_TEXTUAL_LENGTH_ZH_JA` (7,000) when it is Chinese or Japanese text (more than
+    half of its letters Han, Hiragana or Katakana) — the guide truncates, it does not reject (L4819; spec
+    10 §5.3). ``None`` stays ``None``."""
+    if value is None or len(value) <= MAX_TEXTUAL_LENGTH_ZH_JA:
+        return value
+    head = value[:MAX_TEXTUAL_LENGTH]
+    if 2 * len(_CJK.findall(head)) > len(_LETTER.findall(head)):
+        return value[:MAX_TEXTUAL_LENGTH_ZH_JA]
+    return head
 
 
 def _empty_column(f: Field, n: int):

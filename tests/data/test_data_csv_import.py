@@ -10,6 +10,7 @@ import pytest
 from localpersonalize.data import csv_import
 from localpersonalize.data.csv_import import (
     MAX_TEXTUAL_LENGTH,
+    MAX_TEXTUAL_LENGTH_ZH_JA,
     ImportFailure,
     check_min_interactions,
     parse_csv,
@@ -191,6 +192,24 @@ def test_textual_over_20000_chars_is_truncated():
     long_text = "x" * (MAX_TEXTUAL_LENGTH + 500)
     t = parse_csv(f'ITEM_ID,CREATION_TIMESTAMP,DESCRIPTION\n1,1,"{long_text}"\n'.encode(), ITEMS)
     assert t.strings("DESCRIPTION")[0] == "x" * MAX_TEXTUAL_LENGTH
+
+
+def test_chinese_and_japanese_text_over_7000_chars_is_truncated_to_7000():
+    japanese = "これは映画の説明です。" * 1000          # 11,000 characters of Hiragana, Han and punctuation
+    chinese = "这是一部关于太空的电影" * 1000
+    mixed_latin = ("A film about space. " * 500) + "宇宙"  # 10,002 characters, Latin letters dominate
+    rows = "".join(f'{k},1,"{text}"\n' for k, text in enumerate([japanese, chinese, mixed_latin], 1))
+    t = parse_csv(f"ITEM_ID,CREATION_TIMESTAMP,DESCRIPTION\n{rows}".encode(), ITEMS)
+    kept = dict(zip(t.strings("ITEM_ID"), t.strings("DESCRIPTION")))
+    assert kept["1"] == japanese[:MAX_TEXTUAL_LENGTH_ZH_JA] and len(kept["1"]) == 7000
+    assert kept["2"] == chinese[:7000]
+    assert kept["3"] == mixed_latin  # under 20,000 and not Chinese or Japanese: kept whole
+
+
+def test_streamed_items_truncate_text_like_bulk_imports():
+    text = "これは映画の説明です。" * 1000
+    t = table_from_records([{"ITEM_ID": "1", "CREATION_TIMESTAMP": 1, "DESCRIPTION": text}], ITEMS)
+    assert t.strings("DESCRIPTION")[0] == text[:7000]
 
 
 def test_non_numeric_float_fails():
