@@ -11,16 +11,14 @@ recipe gives them, promotions placed and labelled, item metadata).
 
 from __future__ import annotations
 
-import threading
 import uuid
-import weakref
-from collections import OrderedDict
 
 import numpy as np
 
 from ..control import attribution, recipes, serving
 from ..control.serving import Served
 from ..control.lifecycle import ACTIVE
+from ..control.memo import WeakLRU
 from ..errors import InvalidInputException
 from . import operation
 from .campaigns import deployed_version
@@ -87,7 +85,7 @@ def _filter_mask(ctx, served: Served, filter_arn: str, filter_values, p, n: int,
 MASK_CACHE_SIZE = 64
 
 
-class _MaskCache:
+class _MaskCache(WeakLRU):
     """The eligible mask of a GetRecommendations without promotions (the recipe's own exclusions and the
     request filter, ``serving.base_mask & serving.filter_mask``), kept for repeat requests.
 
@@ -97,13 +95,11 @@ class _MaskCache:
     read it). The data enter the key as every dataset's row count and
     the identity of its first column (every append, upsert or deletion renews a dataset's column arrays,
     which serving's statistics caches rely on as well) plus the sizes of the ID indexes; entries hold weak
-    references to those arrays, so an identity reused after they are freed never matches. Masks are
+    references to those arrays, so an identity reused after they are freed never matches (WeakLRU). Masks are
     returned read-only: the same array serves again, and the answer cache's digest of it is remembered."""
 
     def __init__(self, size: int = MASK_CACHE_SIZE):
-        self.size = size
-        self._entries: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(size)
 
     def eligible(self, ctx, served: Served, p, n: int) -> np.ndarray:
         """bool[n] (read-only) of the items this request may get before exploration and promotions.
@@ -111,32 +107,23 @@ class _MaskCache:
         user_id, filter_arn = p.get("userId"), p.get("filterArn")
         expr = serving.filter_expression(ctx.store, served, filter_arn) if filter_arn else None
         values = p.get("filterValues")
-        state, refs = [len(served.data.items), len(served.data.users)], []
+        state, columns = [len(served.data.items), len(served.data.users)], []
         for kind, ds in sorted(served.data.datasets.items()):
             col = ds.codes(ds.schema.fields[0].name)
             state.append((kind, id(col), ds.n_rows))
-            refs.append(weakref.ref(col))
+            columns.append(col)
         per_user = expr is not None or bool(served.recipe.excludes_seen_event_types)
         key = (served.group_arn, served.recipe.name, user_id if per_user else None, p.get("itemId"), filter_arn,
                tuple(sorted(values.items())) if values else None, n, tuple(state))
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None and hit[1] is expr and all(ref() is not None for ref in hit[2]):
-                self._entries.move_to_end(key)
-                return hit[0]
+        hit = self.get(key)
+        if hit is not None and hit[1] is expr:
+            return hit[0]
         mask = serving.base_mask(served, user_id, n)
         if expr is not None:
             mask = mask & _filter_mask(ctx, served, filter_arn, values, p, n)
         mask.flags.writeable = False
-        with self._lock:
-            self._entries[key] = (mask, expr, refs)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+        self.put(key, (mask, expr), columns)
         return mask
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
 
 
 _MASKS = _MaskCache()

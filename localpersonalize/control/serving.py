@@ -36,7 +36,6 @@ from __future__ import annotations
 import hashlib
 import threading
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +45,7 @@ from ..engine import exploration as expl
 from ..engine.base import _rank
 from ..errors import InvalidInputException
 from . import recipes, training
+from .memo import WeakLRU
 from .lifecycle import ACTIVE
 
 #: Recipes and use cases whose models use contextual metadata (spec 30 §10.1; guide L6492-L7250, L6226,
@@ -469,7 +469,7 @@ def _v2_lists(model, idx, vals, eligible, k):
 ANSWER_CACHE_SIZE = 20_000
 
 
-class _AnswerCache:
+class _AnswerCache(WeakLRU):
     """GetRecommendations' lists (before promotions) of :func:`recommend_block`, remembered per request.
 
     A list is a deterministic function of: the model, the user's :func:`history` (the codes it folds
@@ -482,56 +482,45 @@ class _AnswerCache:
     user changes the key (the next request recomputes: real-time personalization), an event of anyone
     else renews the data state, and a hit is the answer the uncached path gives. Entries hold weak
     references to the model and the column arrays, so an identity reused after they are freed never
-    matches. Thread-safe; answers are copied out."""
+    matches (:class:`~.memo.WeakLRU`). Thread-safe; answers are copied out."""
 
     def __init__(self, size: int = ANSWER_CACHE_SIZE):
-        self.size = size
-        self._entries: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(size)
 
     @staticmethod
     def _key(served: Served, user_id, hist: np.ndarray, k: int, allowed: np.ndarray, context, explore: bool):
         allowed = np.asarray(allowed, bool)
         mask = _mask_digest(allowed)
-        refs = [weakref.ref(served.trained.model)]
+        referents = [served.trained.model]
         state = [len(served.data.items)]
         for kind in ("INTERACTIONS", "ITEMS"):
             ds = served.data.dataset(kind)
             col = None if ds is None else ds.codes("ITEM_ID")
             state.append(None if col is None else id(col))
             if col is not None:
-                refs.append(weakref.ref(col))
+                referents.append(col)
         key = (id(served.trained.model), hist.dtype.str, hist.tobytes(), served.recipe.name,
                served.exploration() if explore else None, user_id, k, len(allowed), mask,
                tuple(sorted(context.items())) if context else None, tuple(state))
-        return key, refs
+        return key, referents
 
     def recommend(self, served: Served, user_id, k: int, allowed: np.ndarray, context, explore: bool) -> Ranked:
         """:func:`recommend_block` of one user, from the cache when the same request was answered on the
         same data. Raises InvalidInputException for a context key the Interactions schema lacks."""
         if context:
             _check_context(served.data, context)
-        key, refs = self._key(served, user_id, history(served, user_id), k, allowed, context, explore)
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None and all(ref() is not None for ref in hit[1]):
-                self._entries.move_to_end(key)
-                return _copy(hit[0])
+        key, referents = self._key(served, user_id, history(served, user_id), k, allowed, context, explore)
+        hit = self.get(key)
+        if hit is not None:
+            return _copy(hit)
         ranked = recommend_block(served, [user_id], np.asarray(allowed, bool)[None, :], k, context=context,
                                  explore=explore)[0]
-        with self._lock:
-            self._entries[key] = (_copy(ranked), refs)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+        self.put(key, _copy(ranked), referents)
         return ranked
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
 
-
-_DIGESTS: dict = {}
-_DIGESTS_SIZE = 256
+#: Digests of read-only masks by identity (:func:`_mask_digest`).
+_DIGESTS = WeakLRU(256)
 
 
 def _mask_digest(allowed: np.ndarray):
@@ -540,13 +529,11 @@ def _mask_digest(allowed: np.ndarray):
     frozen = not allowed.flags.writeable
     if frozen:
         hit = _DIGESTS.get(id(allowed))
-        if hit is not None and hit[0]() is allowed:
-            return hit[1]
+        if hit is not None:
+            return hit
     digest = "all" if allowed.all() else hashlib.blake2b(np.packbits(allowed).tobytes(), digest_size=16).digest()
     if frozen:
-        if len(_DIGESTS) >= _DIGESTS_SIZE:
-            _DIGESTS.clear()
-        _DIGESTS[id(allowed)] = (weakref.ref(allowed), digest)
+        _DIGESTS.put(id(allowed), digest, [allowed])
     return digest
 
 
