@@ -89,14 +89,14 @@ class _MaskCache(WeakLRU):
     """The eligible mask of a GetRecommendations without promotions (the recipe's own exclusions and the
     request filter, ``serving.base_mask & serving.filter_mask``), kept for repeat requests.
 
-    The mask is a deterministic function of the recipe, the user and item IDs, the filter's compiled
-    expression (checked on every request: a deleted or inactive filter still fails) with its
-    ``filterValues``, and the dataset group's data (the user only when a filter or the recipe's exclusions
-    read it). The data enter the key as every dataset's row count and
-    the identity of its first column (every append, upsert or deletion renews a dataset's column arrays,
-    which serving's statistics caches rely on as well) plus the sizes of the ID indexes; entries hold weak
-    references to those arrays, so an identity reused after they are freed never matches (WeakLRU). Masks are
-    returned read-only: the same array serves again, and the answer cache's digest of it is remembered."""
+    The mask is a deterministic function of the recipe, the user and item IDs (the user only when a filter
+    or the recipe's exclusions read it), the filter's compiled expression (checked on every request: a
+    deleted or inactive filter still fails) with its ``filterValues``, and the dataset group's data. The
+    data enter the key as every dataset's row count and the identity of its first column (every append,
+    upsert or deletion renews a dataset's column arrays, which serving's statistics caches rely on as well)
+    plus the sizes of the ID indexes; entries hold weak references to those arrays, so an identity reused
+    after they are freed never matches (WeakLRU). Masks are returned read-only: the same array serves
+    again, and the answer cache's digest of it is remembered."""
 
     def __init__(self, size: int = MASK_CACHE_SIZE):
         super().__init__(size)
