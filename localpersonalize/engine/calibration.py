@@ -96,6 +96,8 @@ def fit_temperature(model: Recommender, split: HoldoutSplit, seed: int = 0) -> f
     beta = 1.0 / sigma
     for _ in range(100):
         g, h = derivatives(beta)
+        if g == 0:                                          # the minimum itself
+            break
         if g > 0:
             hi = beta
         else:
