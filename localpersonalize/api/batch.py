@@ -136,9 +136,13 @@ def _read_lines(ctx, bucket: str, key: str) -> list:
     return out
 
 
+#: The output lines' encoder: compact, UTF-8 characters kept (one encoder: no per-line set-up).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _json_line(line: dict) -> str:
     """One output line's JSON text (compact, UTF-8 characters kept)."""
-    return json.dumps(line, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(line)
 
 
 def _write_outputs(ctx, output_path: str, key: str, lines: list) -> None:
@@ -164,6 +168,65 @@ def _answer(items: list[dict]) -> dict:
     out = {"recommendedItems": [i["itemId"] for i in items]}
     if any("score" in i for i in items):
         out["scores"] = [i.get("score") for i in items]
+    return out
+
+
+#: Decimals of a served score (serving.predicted: ``round(score, 7)``).
+SCORE_DIGITS = 7
+
+
+def _round_scores(x: np.ndarray) -> np.ndarray:
+    """``round(v, SCORE_DIGITS)`` of every value of ``x`` (float64, any shape), bit for bit what Python's
+    ``round`` gives (correctly rounded, ties to even): ``rint(v * 10**7) / 10**7`` is that whenever
+    ``v * 10**7`` is not within 1e-6 of a half (its rounding error is below 2**-22 for |v| < 100: the
+    integer part then cannot change) — the few others (and non-finite or large values) go through
+    ``round`` itself."""
+    scale = 10.0 ** SCORE_DIGITS
+    y = x * scale
+    out = np.rint(y) / scale
+    with np.errstate(invalid="ignore"):
+        odd = ~(np.abs(np.abs(y - np.floor(y)) - 0.5) >= 1e-6) | ~(np.abs(y) < 2.0 ** 30)
+    if odd.any():
+        out[odd] = [round(v, SCORE_DIGITS) for v in x[odd].tolist()]
+    return out
+
+
+def _answer_lines(served: Served, lines: list, codes: np.ndarray, scores: np.ndarray, reasons) -> list[str]:
+    """The JSON text of each answered line ``{"input": line, "output": _answer(predicted(...))}`` built
+    from a block's arrays (serving.recommend_rows: ``codes`` int[n, L], ``scores`` float64[n, L] -1 / NaN
+    padded, ``reasons``) without PredictedItem dicts: item IDs taken from the catalogue at once, scores
+    rounded for the block at once, one encoder call per line. The rules are serving.predicted's (a score
+    rounded to 7 decimals where the ranking has one; none on a v2 recipe, 0.0 on others unless the item
+    has a reason) and :func:`_answer`'s (``null`` for an item without a score when another has one)."""
+    n = len(lines)
+    valid = codes >= 0
+    if not (valid[:, 1:] <= valid[:, :-1]).all():           # kept entries first, in order
+        order = np.argsort(~valid, axis=1, kind="stable")
+        codes, scores = np.take_along_axis(codes, order, axis=1), np.take_along_axis(scores, order, axis=1)
+        valid = codes >= 0
+    counts = np.count_nonzero(valid, axis=1).tolist()
+    ids = np.asarray(served.data.items.ids, dtype=object)[np.where(valid, codes, 0)]
+    recipe = served.recipe
+    score_rows = None
+    if recipe.returns_scores:
+        scored = ~np.isnan(scores)
+        present = scored & valid
+        if not recipe.name.endswith("-v2"):                 # serving.predicted: 0.0 unless the item has a reason
+            blank = np.zeros_like(present)
+            for r, row in enumerate(reasons or ()):
+                if row:
+                    blank[r, :len(row)] = [bool(x) for x in row]
+            present |= valid & ~blank
+        values = _round_scores(np.where(scored, scores, 0.0)).astype(object)
+        values[~present] = None
+        has = present.any(axis=1).tolist()
+        score_rows = [values[r, :counts[r]].tolist() if has[r] else None for r in range(n)]
+    out = []
+    for r in range(n):
+        answer = {"recommendedItems": ids[r, :counts[r]].tolist()}
+        if score_rows is not None and score_rows[r] is not None:
+            answer["scores"] = score_rows[r]
+        out.append(_ENCODER.encode({"input": lines[r], "output": answer}))
     return out
 
 
@@ -240,9 +303,9 @@ def _users_block(ctx, served: Served, filter_arn, lines: list[dict], k: int) -> 
             rows.append(r)
         allowed = np.vstack(masks) if masks else None
     if rows:
-        ranked = serving.recommend_block(served, [lines[r]["userId"] for r in rows], allowed, k)
-        for r, answer in zip(rows, ranked):
-            out[r] = _json_line({"input": lines[r], "output": _answer(serving.predicted(served, answer))})
+        codes, scores, reasons = serving.recommend_rows(served, [lines[r]["userId"] for r in rows], allowed, k)
+        for r, text in zip(rows, _answer_lines(served, [lines[r] for r in rows], codes, scores, reasons)):
+            out[r] = text
     return out
 
 

@@ -12,6 +12,7 @@ Public API
 ``filter_expression(store, served, arn, target=)``   the filter's checked, compiled expression
 ``context_log_lift(served, context)``         float64[n_items] log score adjustment for ``context``
 ``rank_block(model, histories, allowed, k, log_adjust=)``     top-k of many users at once
+``recommend_rows(served, user_ids, allowed, k, ...)``   GetRecommendations' lists of many users (arrays)
 ``recommend_codes(served, user_id, k, allowed, ...) -> Ranked``   GetRecommendations' list (codes)
 ``rank_items(served, user_id, item_ids, allowed=, context=) -> Ranked``   GetPersonalizedRanking's order
 ``predicted(served, ranked_or_codes, ...)``   PredictedItem dicts (score / reason / metadata)
@@ -320,14 +321,16 @@ def _item_ages(data, ds) -> np.ndarray:
     return _CACHE.get(data, ds, "ages", compute)
 
 
-def _explore_block(served: Served, codes: np.ndarray, scores: np.ndarray, reasons: list, k: int,
-                   allowed_all: np.ndarray, seed_keys: list, score_of) -> list | None:
+def _explore_block(served: Served, codes: np.ndarray, scores: np.ndarray, reasons: list | None, k: int,
+                   allowed_all: np.ndarray, seed_keys: list, score_of) -> tuple | None:
     """Exploration for a block of relevance rankings (engine.exploration.blend_block), or None when the
     served config has none (no config, weight 0, no interactions). ``codes`` int[n, L] / ``scores``
-    float64[n, L] -1 / NaN padded; ``reasons`` n lists of reason lists; ``allowed_all`` bool[n or 1,
-    n_catalogue]; ``seed_keys`` the n users (request_seed keys); ``score_of(rows, codes)`` the explored
-    items' scores. The pool's age filter and the bonus are computed once for the block; each row's
-    draws come from its own key, so a row equals the same request served alone. Returns n Rankeds."""
+    float64[n, L] -1 / NaN padded; ``reasons`` (:func:`recommend_rows`) n lists of reason lists or None
+    (none anywhere); ``allowed_all`` bool[n or 1, n_catalogue]; ``seed_keys`` the n users (request_seed
+    keys); ``score_of(rows, codes)`` the explored items' scores. The pool's age filter and the bonus are
+    computed once for the block; each row's draws come from its own key, so a row equals the same request
+    served alone. Returns ``(codes int64[n, k], scores float64[n, k], reasons)`` as
+    :func:`recommend_rows` does."""
     config = served.exploration()
     ds = served.data.dataset("INTERACTIONS")
     if config is None or config.weight <= 0 or ds is None or ds.n_rows == 0:
@@ -337,7 +340,9 @@ def _explore_block(served: Served, codes: np.ndarray, scores: np.ndarray, reason
     keys = [expl.request_seed(EXPLORATION_SEED, served.recipe.name, key) for key in seed_keys]
     out_codes, out_scores, explored = expl.blend_block(codes, scores, k, pool, bonus, config.weight, keys, score_of)
     v2 = served.recipe.name == V2
-    out = []
+    if not v2 and (reasons is None or not any(map(any, reasons))):
+        return out_codes, out_scores, None
+    out_reasons = []
     for r in range(len(out_codes)):
         keep = out_codes[r] >= 0
         row_codes, row_explored = out_codes[r][keep], explored[r][keep]
@@ -347,8 +352,8 @@ def _explore_block(served: Served, codes: np.ndarray, scores: np.ndarray, reason
                            for c, e in zip(row_codes.tolist(), row_explored.tolist())]
         else:
             row_reasons = None
-        out.append(Ranked.of(row_codes, out_scores[r][keep], row_reasons))
-    return out
+        out_reasons.append(row_reasons)
+    return out_codes, out_scores, out_reasons
 
 
 # ----------------------------------------------------------------------------- ranking
@@ -383,11 +388,25 @@ def rank_block(model, histories: list, allowed: np.ndarray, k: int, log_adjust: 
 
 def recommend_block(served: Served, user_ids: list, allowed: np.ndarray, k: int, *, context: dict | None = None,
                     explore: bool = True) -> list[Ranked]:
+    """:func:`recommend_rows` as one :class:`Ranked` per user (padding dropped)."""
+    codes, scores, reasons = recommend_rows(served, user_ids, allowed, k, context=context, explore=explore)
+    out = []
+    for r in range(len(codes)):
+        keep = codes[r] >= 0
+        out.append(Ranked.of(codes[r][keep], scores[r][keep], reasons[r] if reasons is not None else None))
+    return out
+
+
+def recommend_rows(served: Served, user_ids: list, allowed: np.ndarray, k: int, *, context: dict | None = None,
+                   explore: bool = True) -> tuple[np.ndarray, np.ndarray, list | None]:
     """GetRecommendations' lists (before promotions) of several users at once, in one fold-in and one
-    matrix product: the model's top ``k`` items among ``allowed`` (bool[n_users or 1, n_catalogue] or
+    matrix product, as arrays: ``(codes int[n, L], scores float64[n, L], reasons)``, -1 / NaN padded
+    (the kept entries of a row are its list in order; NaN = no score); ``reasons`` is None when no item
+    of the block has one, else n entries, each None or a list of reason lists parallel to the row's kept
+    entries. The lists: the model's top ``k`` items among ``allowed`` (bool[n_users or 1, n_catalogue] or
     bool[n_users or 1, n_items]; one row = the same for every user) for each user's :func:`history`,
     then exploration (computed for the whole block). Row r equals :func:`recommend_codes` of
-    ``user_ids[r]``.
+    ``user_ids[r]`` (:func:`recommend_block` gives the Rankeds).
 
     ``context``: the request's map (:func:`context_log_lift`; raises InvalidInputException for an
     unknown key). UP-v2 ranks a candidate set, its best :data:`V2_CANDIDATES` items before any filter;
@@ -402,7 +421,7 @@ def recommend_block(served: Served, user_ids: list, allowed: np.ndarray, k: int,
         allowed = allowed[:1]                           # one mask for all: shared pool and draws' weights
     log_adjust = context_log_lift(served, context)
     if k <= 0 or not len(user_ids):
-        return [Ranked.of([], []) for _ in user_ids]
+        return np.full((len(user_ids), 0), -1, np.int64), np.full((len(user_ids), 0), np.nan), None
     hists = [history(served, u) for u in user_ids]
     eligible = allowed[:, :n]
     v2 = served.recipe.name == V2
@@ -417,11 +436,11 @@ def recommend_block(served: Served, user_ids: list, allowed: np.ndarray, k: int,
     else:
         idx, vals, log_p = model.rank_log_scores(model.histories_csr(hists), k,
                                                  None if eligible.all() else eligible)
-    reasons = [[] for _ in user_ids]
+    reasons = None
     if v2:
         idx, vals, reasons = _v2_lists(model, idx, vals, np.broadcast_to(eligible, (len(user_ids), n)), k)
     if not explore:
-        return [Ranked.of(i[i >= 0], v[i >= 0], r) for i, v, r in zip(idx, vals, reasons)]
+        return idx, vals, reasons
 
     def score_of(rows, codes):
         codes = np.asarray(codes, np.int64)
@@ -433,9 +452,7 @@ def recommend_block(served: Served, user_ids: list, allowed: np.ndarray, k: int,
     if full.shape[1] < served.n_catalogue:
         full = np.concatenate([full, np.ones((len(full), served.n_catalogue - full.shape[1]), bool)], axis=1)
     out = _explore_block(served, idx, vals, reasons, k, full, [u or "" for u in user_ids], score_of)
-    if out is None:
-        return [Ranked.of(i[i >= 0], v[i >= 0], r) for i, v, r in zip(idx, vals, reasons)]
-    return out
+    return (idx, vals, reasons) if out is None else out
 
 
 def _v2_lists(model, idx, vals, eligible, k):

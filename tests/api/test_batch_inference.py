@@ -225,3 +225,57 @@ def test_statuses_walk_pending_in_progress_active(world, personalize):
     seen = [personalize.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"]["status"]
             for _ in range(3)]
     assert seen == ["PENDING", "IN PROGRESS", "ACTIVE"]
+
+
+# ---------------------------------------------------------------- the block's output lines (batch._answer_lines)
+
+def _fake_served(recipe_name):
+    from types import SimpleNamespace
+
+    from localpersonalize.api.solutions import recipe_for
+
+    ids = [f"i{c}" for c in range(40)] + ['é"\\ü', "日本"]
+    return SimpleNamespace(recipe=recipe_for(f"arn:aws:personalize:::recipe/{recipe_name}"),
+                           data=SimpleNamespace(items=SimpleNamespace(ids=ids)))
+
+
+@pytest.mark.parametrize("recipe", ["aws-user-personalization", "aws-user-personalization-v2", "aws-popularity-count"])
+def test_block_output_lines_are_the_predicted_items_answer_byte_for_byte(recipe):
+    """Scores rounded to 7 decimals, NaN = 0.0 on v1 recipes and null on v2 ones (an item with a reason
+    keeps none), padding dropped wherever it is, non-ASCII IDs kept: the text equals
+    _json_line of _answer(serving.predicted) of the same Ranked."""
+    import numpy as np
+
+    from localpersonalize.api import batch
+    from localpersonalize.control import serving
+
+    served = _fake_served(recipe)
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 42, (6, 5))
+    scores = rng.random((6, 5)) ** 6
+    codes[1, 3:] = -1                                   # a short list
+    codes[2, :] = -1                                    # an empty one
+    codes[3, 1] = -1                                    # a hole
+    scores[4, [0, 2]] = np.nan                          # unknown items / placeholders
+    scores[5, :] = np.nan                               # no score at all
+    scores[0, 0] = 0.123456749999999                    # near a rounding half
+    reasons = [None, None, None, None, [["Popular item"], [], ["Exploration"], [], []], None]
+    lines = [{"userId": f"u{r}", "x": ["ü", 1.5, None]} for r in range(6)]
+    got = batch._answer_lines(served, lines, codes, scores, reasons)
+    for r in range(6):
+        keep = codes[r] >= 0
+        ranked = serving.Ranked.of(codes[r][keep], scores[r][keep], reasons[r])
+        want = batch._json_line({"input": lines[r], "output": batch._answer(serving.predicted(served, ranked))})
+        assert got[r] == want
+
+
+def test_scores_round_as_pythons_round_does():
+    import numpy as np
+
+    from localpersonalize.api import batch
+
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.random(20_000) ** 8, (rng.integers(0, 10**8, 20_000) + 0.5) / 10**8,
+                        [0.0, 1.0, 2.675, 0.285, 5e-8, 1.5e-7, 2.5e-7, 99.99999995, 1e12, np.inf]])
+    got = batch._round_scores(x)
+    assert [repr(v) for v in got.tolist()] == [repr(round(v, 7)) for v in x.tolist()]
