@@ -194,7 +194,7 @@ def _round_scores(x: np.ndarray) -> np.ndarray:
 def _answer_lines(served: Served, lines: list, codes: np.ndarray, scores: np.ndarray, reasons) -> list[str]:
     """The JSON text of each answered line ``{"input": line, "output": _answer(predicted(...))}`` built
     from a block's arrays (serving.recommend_rows: ``codes`` int[n, L], ``scores`` float64[n, L] -1 / NaN
-    padded, ``reasons``) without PredictedItem dicts: item IDs taken from the catalogue at once, scores
+    padded, ``reasons``) without PredictedItem dicts: the block's distinct item IDs looked up once, scores
     rounded for the block at once, one encoder call per line. The rules are serving.predicted's (a score
     rounded to 7 decimals where the ranking has one; none on a v2 recipe, 0.0 on others unless the item
     has a reason) and :func:`_answer`'s (``null`` for an item without a score when another has one)."""
@@ -205,7 +205,10 @@ def _answer_lines(served: Served, lines: list, codes: np.ndarray, scores: np.nda
         codes, scores = np.take_along_axis(codes, order, axis=1), np.take_along_axis(scores, order, axis=1)
         valid = codes >= 0
     counts = np.count_nonzero(valid, axis=1).tolist()
-    ids = np.asarray(served.data.items.ids, dtype=object)[np.where(valid, codes, 0)]
+    catalogue = served.data.items.ids                      # a list: only the block's distinct items are taken
+    uniq, inv = np.unique(codes[valid], return_inverse=True)
+    ids = np.full(codes.shape, "", dtype=object)
+    ids[valid] = np.array([catalogue[c] for c in uniq.tolist()], dtype=object)[inv]
     recipe = served.recipe
     score_rows = None
     if recipe.returns_scores:
