@@ -275,6 +275,20 @@ def record_impressions(data, recommendation_id: str, codes) -> None:
             log.pop(next(iter(log)))
 
 
+def _count_lists(out: np.ndarray, row_codes: np.ndarray, items_of) -> None:
+    """Add to ``out`` (float64[n_catalogue]) one per row and listed item: ``row_codes`` int32[m] the rows'
+    dictionary codes; ``items_of(code)`` the item codes of that value's list (or None). Each distinct value
+    is parsed once and weighted by its row count."""
+    if not len(row_codes):
+        return
+    distinct, times = np.unique(row_codes, return_counts=True)
+    for d, t in zip(distinct.tolist(), times.tolist()):
+        items = items_of(d)
+        if items is not None:
+            items = np.asarray(items, np.int64)
+            np.add.at(out, items[(items >= 0) & (items < len(out))], float(t))
+
+
 def impression_counts(data) -> np.ndarray:
     """float64[n_catalogue] times each item was in an impression of an interaction now in the dataset:
     the explicit ``IMPRESSION`` list of the event (``|``-joined IDs), else the items of the answer its
@@ -287,19 +301,20 @@ def impression_counts(data) -> np.ndarray:
 
     def compute():
         out = np.zeros(n)
-        explicit = ds.column("IMPRESSION") if ds.schema.field("IMPRESSION") is not None else None
-        rids = ds.column("RECOMMENDATION_ID") if ds.schema.field("RECOMMENDATION_ID") is not None else None
-        with _IMPRESSION_LOCK:
-            log = dict(_IMPRESSION_LOG.get(data, {}))
-        for r in range(ds.n_rows):
-            if explicit is not None and explicit[r]:
-                codes = data.items.codes(str(explicit[r]).split("|"), add=False)
-                codes = codes[codes >= 0]
-            elif rids is not None and rids[r] and rids[r] in log:
-                codes = log[rids[r]]
-            else:
-                continue
-            np.add.at(out, codes[codes < n], 1.0)
+        left = np.ones(ds.n_rows, bool)  # rows whose impression is not yet counted
+        if ds.schema.field("IMPRESSION") is not None:
+            texts = ds.dictionary("IMPRESSION").ids
+            codes = ds.codes("IMPRESSION")
+            nonempty = np.array([bool(t) for t in texts] + [False])  # index -1 (null) → False
+            rows = nonempty[codes]
+            _count_lists(out, codes[rows], lambda d: data.items.codes(texts[d].split("|"), add=False))
+            left &= ~rows
+        if ds.schema.field("RECOMMENDATION_ID") is not None:
+            texts = ds.dictionary("RECOMMENDATION_ID").ids
+            codes = ds.codes("RECOMMENDATION_ID")
+            with _IMPRESSION_LOCK:
+                log = dict(_IMPRESSION_LOG.get(data, {}))
+            _count_lists(out, codes[left & (codes >= 0)], lambda d: log.get(texts[d]))
         return out
 
     if ds.schema.field("IMPRESSION") is None and ds.schema.field("RECOMMENDATION_ID") is None:
