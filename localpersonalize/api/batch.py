@@ -35,7 +35,7 @@ from ..control import lifecycle, quotas, recipes, themes
 from ..control.lifecycle import ACTIVE, FailedWork
 from ..errors import InvalidInputException, ResourceInUseException
 from . import operation
-from .common import describe_record, list_children
+from .common import check_item_exploration_config, describe_record, list_children
 from ..control import serving
 from ..control.serving import Served
 from .runtime import DEFAULT_RESULTS
@@ -363,6 +363,7 @@ def create_batch_inference_job(ctx, p):
         group_arn = version.record["datasetGroupArn"]
         _check_filter(store, p.get("filterArn"), group_arn)
         config = dict(p.get("batchInferenceJobConfig") or {})
+        check_item_exploration_config(config.get("itemExplorationConfig"), "batchInferenceJobConfig")
         if config.get("itemExplorationConfig") and not recipe.exploration_configurable:
             raise InvalidInputException(f"itemExplorationConfig is only supported by the User-Personalization "
                                         f"recipes, not {recipe.name}.")

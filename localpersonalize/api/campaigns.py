@@ -10,11 +10,12 @@ from ..control.lifecycle import ACTIVE, COUNTS_AS_ACTIVE, CREATE_FAILED, PENDING
 from ..control.workflow import LATEST, resolve_latest
 from ..errors import InvalidInputException, ResourceInUseException
 from . import operation
-from .common import bool_param, delete, describe_record, list_children, not_busy
+from .common import bool_param, check_item_exploration_config, delete, describe_record, list_children, not_busy
 
 
 def _config(p: dict) -> dict:
     config = dict(p.get("campaignConfig") or {})
+    check_item_exploration_config(config.get("itemExplorationConfig"), "campaignConfig")
     for key in ("syncWithLatestSolutionVersion", "enableMetadataWithRecommendations"):
         if key in config:
             config[key] = bool_param(config[key])

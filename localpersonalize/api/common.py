@@ -4,6 +4,7 @@ busy resources, and deletion through the delete chain."""
 from __future__ import annotations
 
 import json
+import math
 
 from ..control import lifecycle
 from ..control.store import Resource, paginate
@@ -100,3 +101,27 @@ def bool_param(value) -> bool | None:
             raise InvalidInputException(f"Expected a boolean, got {value!r}")
         return value.lower() == "true"
     return value
+
+
+#: ``itemExplorationConfig`` keys and their ranges: explorationWeight a decimal in [0, 1], explorationItemAgeCutOff
+#: days ≥ 1 (spec 20 §B.2, guide L6634-L6637).
+EXPLORATION_RANGES = {"explorationWeight": (0.0, 1.0), "explorationItemAgeCutOff": (1.0, math.inf)}
+
+
+def check_item_exploration_config(config: dict | None, where: str) -> None:
+    """Raise ``InvalidInputException`` unless every key of an ``itemExplorationConfig`` string map
+    (``where``: ``campaignConfig``, ``recommenderConfig`` or ``batchInferenceJobConfig``) is one of
+    :data:`EXPLORATION_RANGES` with a number in its range."""
+    for key, value in (config or {}).items():
+        if key not in EXPLORATION_RANGES:
+            raise InvalidInputException(f"{where}.itemExplorationConfig: unknown key {key!r}; the keys are "
+                                        f"{' and '.join(EXPLORATION_RANGES)}.")
+        low, high = EXPLORATION_RANGES[key]
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not low <= number <= high:
+            bound = f"between {low:g} and {high:g}" if high < math.inf else f"at least {low:g}"
+            raise InvalidInputException(f"{where}.itemExplorationConfig.{key} must be a number {bound}; "
+                                        f"got {value!r}.")

@@ -6,13 +6,15 @@ from ..control import lifecycle, quotas, workflow
 from ..control.lifecycle import ACTIVE, CREATE_CHAIN, INACTIVE
 from ..errors import InvalidInputException, ResourceInUseException
 from . import operation
-from .common import bool_param, delete, describe_record, list_children, not_busy, require_active
+from .common import (bool_param, check_item_exploration_config, delete, describe_record, list_children, not_busy,
+                     require_active)
 from .solutions import recipe_for
 
 
 def _config(config: dict | None) -> dict:
     config = dict(config or {})
     config.setdefault("minRecommendationRequestsPerSecond", 1)
+    check_item_exploration_config(config.get("itemExplorationConfig"), "recommenderConfig")
     if "enableMetadataWithRecommendations" in config:
         config["enableMetadataWithRecommendations"] = bool_param(config["enableMetadataWithRecommendations"])
     excluded = (config.get("trainingDataConfig") or {}).get("excludedDatasetColumns") or {}

@@ -203,6 +203,10 @@ def get_recommendations(ctx, p):
     promo = promotions[0]
     if not (served.recipe.is_domain_use_case or served.recipe.recipe_type in PROMOTION_RECIPE_TYPES):
         raise InvalidInputException(f"Promotions are not supported by {served.recipe.name}.")
+    missing = [m for m in ("name", "percentPromotedItems", "filterArn") if m not in promo]
+    if missing:  # optional in the model's shape, but a promotion is its name, share and filter (spec 50 §7)
+        raise InvalidInputException(f"A promotion needs {', '.join(missing)}: the promotion's name, the "
+                                    "percentage of promoted items and the filter that selects them.")
     wanted = max(1, k * promo["percentPromotedItems"] // 100) if k else 0
     promo_mask = base & _filter_mask(ctx, served, promo["filterArn"], promo.get("filterValues"), p, n)
     promoted = serving.recommend_codes(served, user_id, wanted, promo_mask, item_code=item_code, context=context,

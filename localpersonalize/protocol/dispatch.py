@@ -96,6 +96,8 @@ def handle(req: Request, context_for: Callable[[Request], Context]) -> Answer:
             params = json.loads(req.body or b"{}")
         except ValueError:
             raise SerializationException("The request body is not valid JSON") from None
+        except RecursionError:
+            raise SerializationException("The request body nests JSON values too deeply") from None
         if not isinstance(params, dict):
             raise SerializationException("The request body must be a JSON object")
         validate.validate(op.input_shape, params)

@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 
-from ..helpers import offline_personalize, wait_for
+from ..helpers import client_error, offline_personalize, wait_for
 from .runtime_world import RECIPE, _import
 
 T0 = 1_600_000_000
@@ -52,6 +52,7 @@ def world():
             versions[recipe] = p.create_solution_version(solutionArn=sol)["solutionVersionArn"]
             assert wait_for(lambda: p.describe_solution_version(solutionVersionArn=versions[recipe]),
                             "solutionVersion")["status"] == "ACTIVE"
+        arns["up_version"] = versions["aws-user-personalization"]
         for name, weight, cut in (("w0", "0", "30"), ("w3", "0.3", "30"), ("w10", "1", "30"), ("cut", "1", "1")):
             arns[name] = p.create_campaign(name=f"ex-{name}", solutionVersionArn=versions["aws-user-personalization"],
                                            campaignConfig={"itemExplorationConfig": {
@@ -72,6 +73,22 @@ def rt(world):
 def _new(rt, arn, user="u3", n=10):
     return [i for i in rt.get_recommendations(campaignArn=arn, userId=user, numResults=n)["itemList"]
             if i["itemId"] in NEW]
+
+
+@pytest.mark.parametrize("config, words", [
+    ({"explorationWeight": "abc"}, "explorationWeight must be a number between 0 and 1"),
+    ({"explorationWeight": "1.5"}, "explorationWeight must be a number between 0 and 1"),
+    ({"explorationWeight": "-1"}, "explorationWeight must be a number between 0 and 1"),
+    ({"explorationWeight": "nan"}, "explorationWeight must be a number between 0 and 1"),
+    ({"explorationItemAgeCutOff": "0.5"}, "explorationItemAgeCutOff must be a number at least 1"),
+    ({"explorationweight": "0.3"}, "unknown key 'explorationweight'"),
+])
+def test_an_exploration_config_out_of_range_is_refused_at_create(world, config, words):
+    p = boto3.client("personalize")
+    code, message = client_error(p.create_campaign, name="ex-bad", solutionVersionArn=world["up_version"],
+                                 campaignConfig={"itemExplorationConfig": config})
+    assert code == "InvalidInputException" and words in message
+    assert "ex-bad" not in {c["name"] for c in p.list_campaigns()["campaigns"]}
 
 
 def test_exploration_weight_sets_how_many_new_items_appear(rt, world):

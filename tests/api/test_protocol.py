@@ -51,6 +51,13 @@ def test_unknown_target_and_bad_json():
     assert status == 400 and body["__type"] == "SerializationException"
 
 
+def test_a_body_nested_too_deeply_is_a_serialization_exception_not_a_500():
+    deep = b'{"campaignArn": "arn:aws:personalize:eu-west-1:1:campaign/c", "userId": "u1", "context": ' \
+        + b'{"a": ' * 100_000 + b'1' + b'}' * 100_001
+    status, _, body = send(None, deep, path="/recommendations")
+    assert status == 400 and body["__type"] == "SerializationException" and "too deeply" in body["message"]
+
+
 def test_region_comes_from_the_signature():
     req = dispatch.Request("POST", "/", {"authorization": "AWS4-HMAC-SHA256 Credential=A/20260101/ap-northeast-1/personalize/aws4_request"}, b"")
     assert dispatch.region_of(req) == "ap-northeast-1"

@@ -225,8 +225,19 @@ def test_promoted_items_fill_their_share_carry_the_promotion_name_and_keep_their
     assert {genre_of(int(i["itemId"][1:])) for i in promoted} == {"Horror"}
     assert {genre_of(int(i["itemId"][1:])) for i in others} == {"Comedy"}
     assert all(i["reason"] == ["Promoted item"] for i in promoted)  # User-Personalization-v2 gives reasons
-    for group in (promoted, others):
+    ranked = [i for i in others if i.get("reason") != ["Exploration"]]  # explored items come last, maybe unscored
+    assert others[:len(ranked)] == ranked
+    for group in (promoted, ranked):
         assert [i["score"] for i in group] == sorted((i["score"] for i in group), reverse=True)
+
+
+@pytest.mark.parametrize("missing", ["name", "percentPromotedItems", "filterArn"])
+def test_a_promotion_without_its_name_share_or_filter_is_refused(rt, personalize, world, missing):
+    promo = {"name": "horror-week", "percentPromotedItems": 30,
+             "filterArn": make_filter(personalize, world, f"promo-no-{missing}", 'INCLUDE ItemID WHERE Items.GENRE IN ("Horror")')}
+    del promo[missing]
+    code, message = _code(rt.get_recommendations, campaignArn=world["up2"], userId="u1", promotions=[promo])
+    assert code == "InvalidInputException" and missing in message
 
 
 # ---------------------------------------------------------------- metadata (§6)
