@@ -44,12 +44,17 @@ def control_answer(method: str, path: str, body: bytes) -> tuple[int, dict]:
         elif action == "pacing":
             clock.set_pacing(args.get("mode", "immediate"), args.get("durations"))
         elif action == "clock":
-            if "freeze" in args:
-                clock.freeze(bool(args["freeze"]))
-            if "set" in args:
-                clock.set_time(float(args["set"]))
-            if "advance" in args:
-                clock.advance(float(args["advance"]))
+            was_frozen = clock.state()["frozen"]
+            try:  # freeze first, so that a set time stays exact
+                if "freeze" in args:
+                    clock.freeze(bool(args["freeze"]))
+                if "set" in args:
+                    clock.set_time(float(args["set"]))
+                if "advance" in args:
+                    clock.advance(float(args["advance"]))
+            except (ValueError, TypeError):
+                clock.freeze(was_frozen)  # a refused time leaves the clock as it was
+                raise
         elif action == "quotas":
             for name, value in args.items():
                 clock.set_quota(name, int(value))
@@ -58,7 +63,8 @@ def control_answer(method: str, path: str, body: bytes) -> tuple[int, dict]:
         else:
             return 404, {"error": f"no control at {path}"}
     except (ValueError, KeyError, TypeError) as exc:
-        return 400, {"error": str(exc)}
+        # str() of a KeyError is the repr of its message (quoted); the message itself reads better
+        return 400, {"error": exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)}
     return 200, clock.state()
 
 
