@@ -11,7 +11,6 @@ Public API
 ``filter_mask(store, served, arn, values, user_id=, item_id=, n=, target=)``   a filter's bool[n]
 ``filter_expression(store, served, arn, target=)``   the filter's checked, compiled expression
 ``context_log_lift(served, context)``         float64[n_items] log score adjustment for ``context``
-``rank_block(model, histories, allowed, k, log_adjust=)``     top-k of many users at once
 ``recommend_rows(served, user_ids, allowed, k, ...)``   GetRecommendations' lists of many users (arrays)
 ``recommend_codes(served, user_id, k, allowed, ...) -> Ranked``   GetRecommendations' list (codes)
 ``rank_items(served, user_id, item_ids, allowed=, context=) -> Ranked``   GetPersonalizedRanking's order
@@ -387,18 +386,6 @@ def log_scores(model, histories: list, log_adjust: np.ndarray | None = None):
                 lse = np.log(np.exp(np.where(finite, log_p - mx, -np.inf)).sum(axis=1, keepdims=True)) + mx
             log_p = log_p - np.where(np.isfinite(lse), lse, 0.0)
     return log_p, tail
-
-
-def rank_block(model, histories: list, allowed: np.ndarray, k: int, log_adjust: np.ndarray | None = None):
-    """Top-``k`` of several users at once: ``(idx int32[n, k'], scores float64[n, k'])`` padded with -1 /
-    NaN (engine.base ranking: repeat-aware log-scores, masked by ``allowed`` bool[n, n_items]; masked
-    items still count in the normalisation)."""
-    if log_adjust is None:
-        idx, vals, _ = model.rank_log_scores(model.histories_csr(histories), k, allowed)
-        return idx, vals
-    log_p, tail = log_scores(model, histories, log_adjust)
-    log_p[~allowed] = tail[~allowed] = -np.inf
-    return _rank(log_p, tail, k)
 
 
 def recommend_block(served: Served, user_ids: list, allowed: np.ndarray, k: int, *, context: dict | None = None,
