@@ -36,13 +36,13 @@ from __future__ import annotations
 import hashlib
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import filters
 from ..engine import exploration as expl
-from ..engine.base import _rank
+from ..engine.base import _rank, top_k
 from ..errors import InvalidInputException
 from . import recipes, training
 from .memo import WeakLRU
@@ -111,11 +111,14 @@ class Served:
 class Ranked:
     """A ranked answer: ``codes`` int64[m] item (or action) codes in answer order; ``scores``
     float64[m] (NaN = no score: a UP-v2 popular placeholder or an item the model never saw);
-    ``reasons``: list of m lists of reason strings (UP-v2)."""
+    ``reasons``: list of m lists of reason strings (UP-v2). ``items``: :func:`predicted`'s answers for
+    this ranking by (columns, promotion), kept because a Ranked from the answer cache serves many
+    requests (its arrays are read-only then)."""
 
     codes: np.ndarray
     scores: np.ndarray
     reasons: list
+    items: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(cls, codes, scores, reasons=None) -> "Ranked":
@@ -335,6 +338,31 @@ def _item_ages(data, ds) -> np.ndarray:
     return _CACHE.get(data, ds, "ages", compute)
 
 
+#: Exploration draw tables kept by :func:`_draw_table` (least recently used dropped first; 17 bytes an item).
+DRAW_TABLE_CACHE_SIZE = 16
+_DRAW_TABLES = WeakLRU(DRAW_TABLE_CACHE_SIZE)
+
+
+def _draw_table(data, ds, config: expl.ExplorationConfig, allowed_all: np.ndarray) -> expl.DrawTable:
+    """The exploration pool's :class:`~..engine.exploration.DrawTable`: the pool (eligible items no older
+    than the age cut-off) weighted by the bonus (interactions and impressions now). ``allowed_all``
+    bool[r, n_catalogue]. One shared row is kept per Interactions state (the ``ITEM_ID`` column's
+    identity, as :class:`_Cache`), catalogue size, cut-off and mask digest, so requests with the same
+    eligible items on unchanged data build it once; per-request rows are built each time."""
+    def build():
+        pool = expl.exploration_pool(_item_ages(data, ds), config.age_cut_off_days, allowed_all)
+        return expl.DrawTable.from_pool(pool, expl.exploration_bonus(_item_counts(data, ds), impression_counts(data)))
+    if len(allowed_all) != 1:
+        return build()
+    col = ds.codes("ITEM_ID")
+    key = (id(col), len(data.items), config.age_cut_off_days, _mask_digest(allowed_all[0]))
+    table = _DRAW_TABLES.get(key)
+    if table is None:
+        table = build()
+        _DRAW_TABLES.put(key, table, [col])
+    return table
+
+
 def _explore_block(served: Served, codes: np.ndarray, scores: np.ndarray, reasons: list | None, k: int,
                    allowed_all: np.ndarray, seed_keys: list, score_of) -> tuple | None:
     """Exploration for a block of relevance rankings (engine.exploration.blend_block), or None when the
@@ -349,10 +377,9 @@ def _explore_block(served: Served, codes: np.ndarray, scores: np.ndarray, reason
     ds = served.data.dataset("INTERACTIONS")
     if config is None or config.weight <= 0 or ds is None or ds.n_rows == 0:
         return None
-    pool = expl.exploration_pool(_item_ages(served.data, ds), config.age_cut_off_days, allowed_all)
-    bonus = expl.exploration_bonus(_item_counts(served.data, ds), impression_counts(served.data))
     keys = [expl.request_seed(EXPLORATION_SEED, served.recipe.name, key) for key in seed_keys]
-    out_codes, out_scores, explored = expl.blend_block(codes, scores, k, pool, bonus, config.weight, keys, score_of)
+    out_codes, out_scores, explored = expl.blend_block(codes, scores, k, _draw_table(served.data, ds, config, allowed_all),
+                                                       None, config.weight, keys, score_of)
     v2 = served.recipe.name == V2
     if not v2 and (reasons is None or not any(map(any, reasons))):
         return out_codes, out_scores, None
@@ -429,7 +456,6 @@ def recommend_rows(served: Served, user_ids: list, allowed: np.ndarray, k: int, 
     v2 = served.recipe.name == V2
     if v2:
         log_p, tail = log_scores(model, hists, log_adjust)
-        idx, vals = _rank(log_p, tail, min(V2_CANDIDATES, n))
     elif log_adjust is not None:
         log_p, tail = log_scores(model, hists, log_adjust)
         np.copyto(log_p, -np.inf, where=~eligible)      # explored items are allowed: their log_p stays
@@ -440,7 +466,7 @@ def recommend_rows(served: Served, user_ids: list, allowed: np.ndarray, k: int, 
                                                  None if eligible.all() else eligible)
     reasons = None
     if v2:
-        idx, vals, reasons = _v2_lists(model, idx, vals, np.broadcast_to(eligible, (len(user_ids), n)), k)
+        idx, vals, reasons = _v2_rank(model, log_p, tail, np.broadcast_to(eligible, (len(user_ids), n)), k)
     if not explore:
         return idx, vals, reasons
 
@@ -455,6 +481,43 @@ def recommend_rows(served: Served, user_ids: list, allowed: np.ndarray, k: int, 
         full = np.concatenate([full, np.ones((len(full), served.n_catalogue - full.shape[1]), bool)], axis=1)
     out = _explore_block(served, idx, vals, reasons, k, full, [u or "" for u in user_ids], score_of)
     return (idx, vals, reasons) if out is None else out
+
+
+def _v2_rank(model, log_p, tail, eligible, k):
+    """UP-v2's lists (:func:`_v2_lists` of its candidate ranking, the best :data:`V2_CANDIDATES` of
+    ``log_p`` / ``tail`` float64[n, n_items]) for ``eligible`` bool[n, n_items]: ``(idx int64[n, k],
+    vals float64[n, k], reasons)`` -1 / NaN padded.
+
+    Most rows need no candidate ranking: when a row's top ``k`` eligible items by ``log_p`` are settled
+    (the k-th has a finite score ``s`` no other eligible item ties) and at most ``V2_CANDIDATES`` items
+    of the whole row score ``≥ s`` (so all of them are candidates, whatever the candidate ranking does
+    with ties) and the row has no zero-mass tail, its list is those k items in score order, each without
+    a reason — what the candidate ranking gives, without ranking 1000 items of the catalogue. The other
+    rows take the candidate ranking."""
+    n_rows = log_p.shape[0]
+    out_idx = np.full((n_rows, k), -1, np.int64)
+    out_vals = np.full((n_rows, k), np.nan)
+    reasons: list = [[] for _ in range(n_rows)]
+    quick = np.zeros(n_rows, bool)
+    if 0 < k < V2_CANDIDATES:
+        masked = np.where(eligible, log_p, -np.inf)
+        idx, vals = top_k(masked, k)
+        if idx.shape[1] == k:
+            s = vals[:, k - 1:k]
+            with np.errstate(invalid="ignore"):
+                quick = (np.isfinite(s[:, 0]) & (np.count_nonzero(masked >= s, axis=1) == k)
+                         & (np.count_nonzero(log_p >= s, axis=1) <= V2_CANDIDATES)
+                         & ~np.isfinite(tail).any(axis=1))
+            out_idx[quick], out_vals[quick] = idx[quick], np.exp(vals[quick])
+            reasons = [[[] for _ in range(k)] if q else None for q in quick.tolist()]
+    slow = np.flatnonzero(~quick)
+    if len(slow):
+        c_idx, c_vals = _rank(log_p[slow], tail[slow], min(V2_CANDIDATES, log_p.shape[1]))
+        s_idx, s_vals, s_reasons = _v2_lists(model, c_idx, c_vals, eligible[slow], k)
+        out_idx[slow], out_vals[slow] = s_idx, s_vals
+        for r, row in zip(slow.tolist(), s_reasons):
+            reasons[r] = row
+    return out_idx, out_vals, reasons
 
 
 def _v2_lists(model, idx, vals, eligible, k):
@@ -495,19 +558,22 @@ class _AnswerCache(WeakLRU):
     in), the eligible mask, ``k``, ``context``, ``explore`` with the exploration config, the user ID
     (it seeds the exploration draw), the recipe, and the dataset group's state that exploration and the
     context lift read (interaction counts, item ages, impressions, catalogue size). The key holds all of
-    them: the history as its bytes, the mask as a 128-bit BLAKE2 digest of its packed bits (or "all"),
-    the data state as the identities of the Interactions and Items ``ITEM_ID`` columns (renewed by every
-    append or replacement, as :class:`_Cache` uses them) and the number of items. So a PutEvents for the
-    user changes the key (the next request recomputes: real-time personalization), an event of anyone
-    else renews the data state, and a hit is the answer the uncached path gives. Entries hold weak
+    them: the mask as a 128-bit BLAKE2 digest of its packed bits (or "all"), the data state as the
+    identities of the Interactions and Items ``ITEM_ID`` columns (renewed by every append, upsert or
+    deletion, as :class:`_Cache` uses them) and the number of items. The history is a function of the
+    model (the training snapshot of recipes that do not react in real time) or of the Interactions
+    state and the user ID (the others), so the key names it through them. So a PutEvents for the user
+    changes the key (the next request recomputes: real-time personalization), an event of anyone else
+    renews the data state, and a hit is the answer the uncached path gives. Entries hold weak
     references to the model and the column arrays, so an identity reused after they are freed never
-    matches (:class:`~.memo.WeakLRU`). Thread-safe; answers are copied out."""
+    matches (:class:`~.memo.WeakLRU`). Thread-safe; the kept :class:`Ranked` is shared by the requests
+    it answers, with read-only arrays (and :func:`predicted`'s dicts kept with it)."""
 
     def __init__(self, size: int = ANSWER_CACHE_SIZE):
         super().__init__(size)
 
     @staticmethod
-    def _key(served: Served, user_id, hist: np.ndarray, k: int, allowed: np.ndarray, context, explore: bool):
+    def _key(served: Served, user_id, k: int, allowed: np.ndarray, context, explore: bool):
         allowed = np.asarray(allowed, bool)
         mask = _mask_digest(allowed)
         referents = [served.trained.model]
@@ -518,7 +584,7 @@ class _AnswerCache(WeakLRU):
             state.append(None if col is None else id(col))
             if col is not None:
                 referents.append(col)
-        key = (id(served.trained.model), hist.dtype.str, hist.tobytes(), served.recipe.name,
+        key = (id(served.trained.model), served.recipe.name,
                served.exploration() if explore else None, user_id, k, len(allowed), mask,
                tuple(sorted(context.items())) if context else None, tuple(state))
         return key, referents
@@ -528,13 +594,15 @@ class _AnswerCache(WeakLRU):
         same data. Raises InvalidInputException for a context key the Interactions schema lacks."""
         if context:
             _check_context(served.data, context)
-        key, referents = self._key(served, user_id, history(served, user_id), k, allowed, context, explore)
+        key, referents = self._key(served, user_id, k, allowed, context, explore)
         hit = self.get(key)
         if hit is not None:
-            return _copy(hit)
+            return hit
         ranked = recommend_block(served, [user_id], np.asarray(allowed, bool)[None, :], k, context=context,
                                  explore=explore)[0]
-        self.put(key, _copy(ranked), referents)
+        ranked.codes.flags.writeable = ranked.scores.flags.writeable = False
+        ranked.reasons = tuple(tuple(r) for r in ranked.reasons)
+        self.put(key, ranked, referents)
         return ranked
 
 
@@ -554,10 +622,6 @@ def _mask_digest(allowed: np.ndarray):
     if frozen:
         _DIGESTS.put(id(allowed), digest, [allowed])
     return digest
-
-
-def _copy(ranked: Ranked) -> Ranked:
-    return Ranked(ranked.codes.copy(), ranked.scores.copy(), [list(r) for r in ranked.reasons])
 
 
 _ANSWERS = _AnswerCache()
@@ -639,7 +703,16 @@ def predicted(served: Served, ranked: Ranked, columns: list | None = None, promo
     """PredictedItem dicts of ``ranked``: ``score`` only for recipes that give scores (guide L12553) and
     only where the ranking has one (no score on UP-v2 placeholders; an item the model never saw scores
     0.0 on v1 recipes and has none on v2, spec 70 §0, §1.4); ``promotionName`` and the "Promoted item"
-    reason (UP-v2) on promoted items; ``reason`` lists on UP-v2; ``metadata`` when asked for."""
+    reason (UP-v2) on promoted items; ``reason`` lists on UP-v2; ``metadata`` when asked for. New dicts
+    each call (built once per ``ranked``, columns and promotion: ``Ranked.items``)."""
+    memo_key = (tuple(columns) if columns is not None else None, promotion)
+    kept = ranked.items.get(memo_key)
+    if kept is None:
+        kept = ranked.items[memo_key] = _predicted(served, ranked, columns, promotion)
+    return [dict(item) for item in kept]
+
+
+def _predicted(served: Served, ranked: Ranked, columns: list | None, promotion: str | None) -> list[dict]:
     ids = served.data.items.ids
     v2_reasons = served.recipe.name == V2
     no_score_unknown = served.recipe.name.endswith("-v2")

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DAY", "ExplorationConfig", "item_age_days", "exploration_bonus", "exploration_pool",
+__all__ = ["DAY", "ExplorationConfig", "DrawTable", "item_age_days", "exploration_bonus", "exploration_pool",
            "exploration_slots", "draw", "draw_block", "blend", "blend_block", "request_seed", "uniforms"]
 
 DAY = 86400.0
@@ -159,14 +159,44 @@ def _draw_row(weights: np.ndarray, cum: np.ndarray, key: int, exclude: np.ndarra
     return np.r_[np.asarray(picked, np.int64), _gumbel_top(rest, weights, key, n - len(picked))]
 
 
-def draw_block(weights: np.ndarray, keys, exclude: np.ndarray, want) -> np.ndarray:
+@dataclass(frozen=True, eq=False)
+class DrawTable:
+    """Draw weights prepared once for :func:`draw_block`: ``weights`` float64[r, N] (r = 1: one pool shared
+    by every request of a block), their running sums ``cum`` float64[r, N], ``in_pool`` bool[r, N]
+    (weight > 0), ``size`` int64[r] items in each pool and ``last`` int64[r] its highest item (0 when
+    empty). A table depends only on the pool and the bonus, so a runtime that serves many requests from
+    the same pool (same data, same eligible items) builds it once."""
+
+    weights: np.ndarray
+    cum: np.ndarray
+    in_pool: np.ndarray
+    size: np.ndarray
+    last: np.ndarray
+
+    @classmethod
+    def of(cls, weights: np.ndarray) -> "DrawTable":
+        """From per-item weights float64[N] or [r, N] (0 = not in the pool)."""
+        weights = np.atleast_2d(np.asarray(weights, np.float64))
+        in_pool = weights > 0
+        size = np.count_nonzero(in_pool, axis=1)
+        last = np.where(size > 0, weights.shape[1] - 1 - np.argmax(in_pool[:, ::-1], axis=1), 0)
+        return cls(weights, np.cumsum(weights, axis=1), in_pool, size, last)
+
+    @classmethod
+    def from_pool(cls, pool: np.ndarray, bonus: np.ndarray) -> "DrawTable":
+        """The weights of :func:`blend`: ``bonus`` (float64[N]) on the ``pool`` (bool[N] or [r, N]), 0 elsewhere."""
+        pool = np.atleast_2d(np.asarray(pool, bool))
+        return cls.of(np.where(pool, np.asarray(bonus, np.float64)[None, :], 0.0))
+
+
+def draw_block(weights, keys, exclude: np.ndarray, want) -> np.ndarray:
     """Draws without replacement for many requests at once, each draw with probability ∝ its weight
     among the items not drawn yet (successive sampling).
 
-    ``weights`` float64[n or 1, N] per item (0 = not in the pool; one row = shared by every request);
-    ``keys`` n request keys (:func:`request_seed`); ``exclude`` int[n, h] items never drawn (-1 padding);
-    ``want`` int[n] items per request. Returns int64[n, max(want)] in draw order, -1 padded (fewer
-    items when the pool minus ``exclude`` is smaller).
+    ``weights`` float64[n or 1, N] per item (0 = not in the pool; one row = shared by every request), or
+    a :class:`DrawTable` of them; ``keys`` n request keys (:func:`request_seed`); ``exclude`` int[n, h]
+    items never drawn (-1 padding); ``want`` int[n] items per request. Returns int64[n, max(want)] in
+    draw order, -1 padded (fewer items when the pool minus ``exclude`` is smaller).
 
     Row r: the candidates are the pool minus ``exclude``; ``m`` of them, ``w = min(want, m)``. When
     ``4w > m``, Gumbel-top-w over the candidates. Otherwise inverse CDF on the weights' cumulative sum
@@ -181,12 +211,9 @@ def draw_block(weights: np.ndarray, keys, exclude: np.ndarray, want) -> np.ndarr
     out = np.full((n, int(want.max()) if n else 0), -1, np.int64)
     if not out.size:
         return out
-    weights = np.atleast_2d(np.asarray(weights, np.float64))
+    table = weights if isinstance(weights, DrawTable) else DrawTable.of(weights)
+    weights, cum, in_pool, size, last = table.weights, table.cum, table.in_pool, table.size, table.last
     shared = weights.shape[0] == 1
-    cum = np.cumsum(weights, axis=1)
-    in_pool = weights > 0
-    size = np.count_nonzero(in_pool, axis=1)
-    last = np.where(size > 0, weights.shape[1] - 1 - np.argmax(in_pool[:, ::-1], axis=1), 0)
     wrow = np.zeros(n, np.int64) if shared else np.arange(n)
     banned = (exclude >= 0) & in_pool[wrow[:, None], np.maximum(exclude, 0)]
     m = size[wrow] - np.count_nonzero(banned, axis=1)
@@ -228,12 +255,13 @@ def draw(candidates: np.ndarray, bonus: np.ndarray, n: int, key: int) -> np.ndar
     return picked[picked >= 0]
 
 
-def blend_block(codes: np.ndarray, scores: np.ndarray, k: int, pool: np.ndarray, bonus: np.ndarray,
+def blend_block(codes: np.ndarray, scores: np.ndarray, k: int, pool, bonus: np.ndarray | None,
                 weight: float, keys, item_scores=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`blend` for many requests at once.
 
     ``codes`` int[n, L] / ``scores`` float64[n, L]: each row's relevance ranking, best first, -1 / NaN
-    padded at the end (L ≤ k or more); ``pool`` bool[n or 1, N]; ``bonus`` float64[N]; ``keys`` n
+    padded at the end (L ≤ k or more); ``pool`` bool[n or 1, N] and ``bonus`` float64[N], or ``pool`` the
+    :class:`DrawTable` of both (``DrawTable.from_pool``, then ``bonus`` is not read); ``keys`` n
     request keys (:func:`request_seed`); ``item_scores``: callable ``(rows int[j], codes int[j]) →
     float64[j]`` giving the explored items' own scores (default 0.0). Returns ``(codes int64[n, k],
     scores float64[n, k], explored bool[n, k])``, -1 / NaN padded. Row r equals :func:`blend` of row r.
@@ -248,17 +276,18 @@ def blend_block(codes: np.ndarray, scores: np.ndarray, k: int, pool: np.ndarray,
 
     out_codes, out_scores, explored = fit(codes, -1), fit(scores, np.nan), np.zeros((n, k), bool)
     n_slots = exploration_slots(weight, k)
-    pool = np.atleast_2d(np.asarray(pool, bool))
-    has_pool = np.broadcast_to(pool.any(axis=1), (n,))
-    if n_slots == 0 or not has_pool.any():
+    if n_slots == 0:
+        return out_codes, out_scores, explored
+    table = pool if isinstance(pool, DrawTable) else DrawTable.from_pool(pool, bonus)
+    has_pool = np.broadcast_to(table.size > 0, (n,))
+    if not has_pool.any():
         return out_codes, out_scores, explored
     head = max(0, k - n_slots)
     length = np.count_nonzero(codes >= 0, axis=1)
     head_r = np.minimum(head, length)
     want = np.where(has_pool, np.minimum(n_slots, k - head_r), 0)
-    weights = np.where(pool, np.asarray(bonus, np.float64)[None, :], 0.0)
     exclude = fit(codes, -1)[:, :head]
-    picked = draw_block(weights, keys, exclude, want)
+    picked = draw_block(table, keys, exclude, want)
     got = picked >= 0
     own = np.zeros(picked.shape)
     if item_scores is not None and got.any():

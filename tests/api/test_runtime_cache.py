@@ -66,13 +66,21 @@ def test_a_cached_answer_equals_the_uncached_one(world, name):
                 _same(again, first)
 
 
-def test_a_cached_answer_is_a_copy(world):
+def test_a_cached_answer_is_shared_read_only(world):
     ctx, served = _served(world["up2"])
     mask = _mask(ctx, served, "u3")
     first = serving.recommend_codes(served, "u3", 10, mask)
-    first.codes[:] = -1
-    first.reasons.append(["changed"])
-    _same(serving.recommend_codes(served, "u3", 10, mask), _uncached(served, "u3", 10, mask))
+    with pytest.raises(ValueError):
+        first.codes[:] = -1
+    with pytest.raises(ValueError):
+        first.scores[0] = 1.0
+    with pytest.raises(AttributeError):
+        first.reasons.append(["changed"])
+    items = serving.predicted(served, first)
+    items[0]["itemId"] = "changed"
+    again = serving.recommend_codes(served, "u3", 10, mask)
+    assert again is first and serving.predicted(served, again)[0]["itemId"] != "changed"
+    _same(again, _uncached(served, "u3", 10, mask))
 
 
 def test_the_users_own_event_changes_the_cached_answer_at_once(world):
@@ -93,9 +101,9 @@ def test_an_event_of_another_user_renews_the_data_state(world):
     ctx, served = _served(world["up"])
     mask = _mask(ctx, served, "u9")
     serving.recommend_codes(served, "u9", 25, mask)
-    key_before = serving._ANSWERS._key(served, "u9", serving.history(served, "u9"), 25, mask, None, True)[0]
+    key_before = serving._ANSWERS._key(served, "u9", 25, mask, None, True)[0]
     stream(world["group"], "u10", ["i1"])
-    key_after = serving._ANSWERS._key(served, "u9", serving.history(served, "u9"), 25, mask, None, True)[0]
+    key_after = serving._ANSWERS._key(served, "u9", 25, mask, None, True)[0]
     assert key_after != key_before            # u9's history is the same, the exploration statistics are not
     _same(serving.recommend_codes(served, "u9", 25, mask), _uncached(served, "u9", 25, mask))
 
