@@ -320,6 +320,20 @@ def test_numeric_ids_keep_their_exact_text_in_every_block(odd_row, monkeypatch):
         assert "007" in fast.strings("USER_ID").tolist() and "7" in fast.strings("USER_ID").tolist()
 
 
+def test_a_short_row_cannot_hide_a_sign_from_the_typed_read(monkeypatch):
+    """A short row (its missing field null) and a ``+`` elsewhere in the same block would cancel out in the
+    byte count: the typed read also counts a block's commas and newlines when a value is null, so the
+    block is read the careful way and fails on the short row, as with the typed read switched off."""
+    body = "".join(f"u{i},M,{i % 90}\n" for i in range(40))
+    data = ("USER_ID,GENDER,AGE\n" + body + "u40,M,+30\nu41,M\n" + body).encode()
+    with pytest.raises(ImportFailure) as fast:
+        parse_csv(data, USERS)
+    with pytest.raises(ImportFailure) as slow:
+        careful(data, USERS, monkeypatch)
+    assert fast.value.reason == slow.value.reason
+    assert "line 43 has 2 fields but the header has 3" in fast.value.reason
+
+
 def test_numeric_ids_of_any_size_factorize_to_the_same_codes(monkeypatch):
     """Small IDs take a presence table, large ones a hash; both give codes in numeric order of the IDs."""
     body = "".join(f"{10**15 + (i * 7919) % 5003},{i % 11},{i}\n" for i in range(4000))
