@@ -466,7 +466,7 @@ def recommend_rows(served: Served, user_ids: list, allowed: np.ndarray, k: int, 
                                                  None if eligible.all() else eligible)
     reasons = None
     if v2:
-        idx, vals, reasons = _v2_rank(model, log_p, tail, np.broadcast_to(eligible, (len(user_ids), n)), k)
+        idx, vals, reasons = _v2_rank(model, log_p, tail, eligible, k)
     if not explore:
         return idx, vals, reasons
 
@@ -486,7 +486,7 @@ def recommend_rows(served: Served, user_ids: list, allowed: np.ndarray, k: int, 
 def _v2_rank(model, log_p, tail, eligible, k):
     """UP-v2's lists (:func:`_v2_lists` of its candidate ranking, the best :data:`V2_CANDIDATES` of
     ``log_p`` / ``tail`` float64[n, n_items]) for ``eligible`` bool[n, n_items]: ``(idx int64[n, k],
-    vals float64[n, k], reasons)`` -1 / NaN padded.
+    vals float64[n, k], reasons)`` -1 / NaN padded; ``eligible`` may be one row shared by all.
 
     Most rows need no candidate ranking: when a row's top ``k`` eligible items by ``log_p`` are settled
     (the k-th has a finite score ``s`` no other eligible item ties) and at most ``V2_CANDIDATES`` items
@@ -495,19 +495,21 @@ def _v2_rank(model, log_p, tail, eligible, k):
     a reason — what the candidate ranking gives, without ranking 1000 items of the catalogue. The other
     rows take the candidate ranking."""
     n_rows = log_p.shape[0]
+    every = len(eligible) == 1 and bool(eligible.all())
+    eligible = np.broadcast_to(eligible, log_p.shape)
     out_idx = np.full((n_rows, k), -1, np.int64)
     out_vals = np.full((n_rows, k), np.nan)
     reasons: list = [[] for _ in range(n_rows)]
     quick = np.zeros(n_rows, bool)
     if 0 < k < V2_CANDIDATES:
-        masked = np.where(eligible, log_p, -np.inf)
+        masked = log_p if every else np.where(eligible, log_p, -np.inf)
         idx, vals = top_k(masked, k)
         if idx.shape[1] == k:
             s = vals[:, k - 1:k]
             with np.errstate(invalid="ignore"):
-                quick = (np.isfinite(s[:, 0]) & (np.count_nonzero(masked >= s, axis=1) == k)
-                         & (np.count_nonzero(log_p >= s, axis=1) <= V2_CANDIDATES)
-                         & ~np.isfinite(tail).any(axis=1))
+                above = np.count_nonzero(log_p >= s, axis=1)
+                quick = (np.isfinite(s[:, 0]) & ((above if every else np.count_nonzero(masked >= s, axis=1)) == k)
+                         & (above <= V2_CANDIDATES) & ~np.isfinite(tail).any(axis=1))
             out_idx[quick], out_vals[quick] = idx[quick], np.exp(vals[quick])
             reasons = [[[] for _ in range(k)] if q else None for q in quick.tolist()]
     slow = np.flatnonzero(~quick)
