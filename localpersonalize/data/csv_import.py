@@ -687,8 +687,9 @@ def _factorize_ints(parts: list, n: int, present: np.ndarray | None = None) -> t
     (int32 or int64) given in pieces ``[(values, null mask or None)]`` of ``n`` rows together.
 
     Small values (below ``n`` + 2**20) take a presence table (``present``: bool[> max], True at every
-    value, when the caller has it): no sort, no hash, O(n + max). Others are hashed (pyarrow
-    ``dictionary_encode``) and only the distinct values are sorted."""
+    value, when the caller has it): no sort, no hash, O(n + max); when they run without a gap from the
+    smallest to the largest, a code is the value less the smallest (no table look-up). Others are hashed
+    (pyarrow ``dictionary_encode``) and only the distinct values are sorted."""
     codes = np.empty(n, np.int32)
     live = None
     if present is None:
@@ -698,13 +699,17 @@ def _factorize_ints(parts: list, n: int, present: np.ndarray | None = None) -> t
             present = np.zeros(vmax + 1, bool)
             for x in live:
                 present[x] = True
+    dense = None
     if present is not None:
         uniq = np.flatnonzero(present)
         if not len(uniq):  # every row null
             codes.fill(-1)
             return codes, uniq
-        lut = np.cumsum(present, dtype=np.int32)
-        lut -= 1
+        if int(uniq[-1]) - int(uniq[0]) + 1 == len(uniq):  # every value from the smallest to the largest
+            dense = int(uniq[0])
+        else:
+            lut = np.cumsum(present, dtype=np.int32)
+            lut -= 1
         per_part = [v for v, _ in parts]
     else:
         enc = pc.dictionary_encode(pa.chunked_array([_arrow(x.astype(np.int64, copy=False)) for x in live],
@@ -720,8 +725,10 @@ def _factorize_ints(parts: list, n: int, present: np.ndarray | None = None) -> t
     start = 0
     for (v, null), x in zip(parts, per_part):
         out = codes[start:start + len(v)]
-        if null is None or len(x) == len(v):  # presence table: null slots hold 0, overwritten below
-            np.take(lut, x, out=out)
+        if dense is not None:  # the codes are the values less the smallest (null slots overwritten below)
+            np.subtract(x, dense, out=out, casting="unsafe")
+        elif null is None or len(x) == len(v):  # presence table: null slots hold 0, overwritten below
+            np.take(lut, x, out=out, mode="clip")  # in range: clip only skips the bounds check
         else:
             out[~null] = lut[x]
         if null is not None:
@@ -766,14 +773,16 @@ def _string_rule(f: Field) -> tuple[int, str, bool] | None:
 @dataclass
 class _Strings:
     """A block's string column: per-row ``ints`` (int32 or int64, canonical decimal IDs, 0 where null)
-    with their ``null`` mask (``None`` when no row is null), or int32 ``codes`` (-1 null) into
-    ``dictionary`` (``pa.StringArray`` of distinct, trimmed, non-empty values). Integer IDs are factorized
-    once for the whole file (:func:`_merge_strings`)."""
+    with their ``null`` mask (``None`` when no row is null) and, when the values are small (below the
+    block's rows + 2**20), ``present``: bool[max + 1], True at every value; or int32 ``codes`` (-1 null)
+    into ``dictionary`` (``pa.StringArray`` of distinct, trimmed, non-empty values). Integer IDs are
+    factorized once for the whole file (:func:`_merge_strings`)."""
 
     codes: np.ndarray | None = None
     dictionary: pa.Array | None = None
     ints: np.ndarray | None = None
     null: np.ndarray | None = None
+    present: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.codes if self.ints is None else self.ints)
@@ -797,9 +806,16 @@ def _convert_string(a: pa.Array, f: Field) -> tuple[_Strings, np.ndarray]:
     vals = _canonical_ints(a)
     if vals is not None:
         null = _null_mask(a)
-        if len(vals) and int(vals.max()) <= _INT32[1]:  # half the memory until the file's IDs are factorized
-            vals = vals.astype(np.int32)
-        return _Strings(ints=vals, null=null if a.null_count else None), null
+        live = vals[~null] if a.null_count else vals
+        present = None
+        if len(live):
+            vmax = int(live.max())
+            if vmax < len(vals) + (1 << 20):  # marked here, on the worker, with int64 indices (the fast scatter)
+                present = np.zeros(vmax + 1, bool)
+                present[live] = True
+            if vmax <= _INT32[1]:  # half the memory until the file's IDs are factorized
+                vals = vals.astype(np.int32)
+        return _Strings(ints=vals, null=null if a.null_count else None, present=present), null
     d = pc.dictionary_encode(a, memory_pool=_MEM)
     codes = _filled(d.indices, np.int32, -1)
     dic = _as_utf8(d.dictionary, lambda k: _fail(a, int(np.argmax(codes == k)),
@@ -897,12 +913,19 @@ class _Presence:
         self.table = np.zeros(0, bool)
         self.rows = 0
 
-    def mark(self, values: np.ndarray, null: np.ndarray | None) -> None:
-        self.rows += len(values)
-        live = values if null is None else values[~null]
-        if self.table is None or not len(live):
+    def mark(self, piece: "_Strings") -> None:
+        """Add the values of one block's integer IDs: its own presence table (``piece.present``, made on
+        the worker) is or-ed in, else its values are marked one by one."""
+        self.rows += len(piece.ints)
+        if self.table is None:
             return
-        vmax = int(live.max())
+        if piece.present is not None:
+            vmax = len(piece.present) - 1
+        else:
+            live = piece.ints if piece.null is None else piece.ints[~piece.null]
+            if not len(live):
+                return
+            vmax = int(live.max())
         if vmax >= self.rows + (1 << 20):
             self.table = None
             return
@@ -910,7 +933,10 @@ class _Presence:
             grown = np.zeros(max(vmax + 1, 2 * len(self.table)), bool)
             grown[:len(self.table)] = self.table
             self.table = grown
-        self.table[live] = True
+        if piece.present is not None:
+            np.logical_or(self.table[:vmax + 1], piece.present, out=self.table[:vmax + 1])
+        else:
+            self.table[live] = True
 
 
 class _Columns:
@@ -932,7 +958,7 @@ class _Columns:
             if isinstance(piece, _Strings):
                 self.pieces.setdefault(name, []).append(piece)
                 if piece.ints is not None:
-                    self.present.setdefault(name, _Presence()).mark(piece.ints, piece.null)
+                    self.present.setdefault(name, _Presence()).mark(piece)
             else:
                 self.values.setdefault(name, _Growing(piece.dtype)).append(piece)
             if null is not None:

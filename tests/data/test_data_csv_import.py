@@ -345,6 +345,26 @@ def test_numeric_ids_of_any_size_factorize_to_the_same_codes(monkeypatch):
     assert users.dictionary == [str(10**15 + k) for k in range(5003) if str(10**15 + k) in set(users.dictionary)]
 
 
+@pytest.mark.parametrize("users,items", [
+    (lambda i: 3 * ((i * 7) % 101), lambda i: 5 + i % 11),  # gaps / no gap but not from 0
+    (lambda i: 1000 + (i * 7) % 101, lambda i: 0 if i % 2 else 2),
+])
+def test_numeric_ids_with_or_without_gaps_number_the_same_as_the_careful_path(users, items, monkeypatch):
+    """IDs marked in a presence table get codes in numeric order, whether they run without a gap (codes are
+    the value less the smallest) or not (a table look-up); with a null among them too."""
+    s = schema("Interactions", f("USER_ID", "string"), f("ITEM_ID", "string"), f("TIMESTAMP", "long"),
+               f("SHOP", ["null", "string"], categorical=True))
+    body = "".join(f"{users(i)},{items(i)},{i},{'' if i % 3 else users(i) + 1}\n" for i in range(3000))
+    data = ("USER_ID,ITEM_ID,TIMESTAMP,SHOP\n" + body).encode()
+    fast = parse_csv(data, s, block_bytes=4096)
+    assert_same_table(fast, careful(data, s, monkeypatch, block_bytes=4096))
+    for name in ("USER_ID", "ITEM_ID", "SHOP"):
+        col = fast.columns[name]
+        assert [int(v) for v in col.dictionary] == sorted({int(v) for v in col.dictionary}), name
+    assert fast.strings("USER_ID")[:4].tolist() == [str(users(i)) for i in range(4)]
+    assert fast.strings("SHOP")[:4].tolist() == [str(users(0) + 1), None, None, str(users(3) + 1)]
+
+
 def test_nullable_numeric_string_column_keeps_empty_cells_null(monkeypatch):
     s = schema("Interactions", f("USER_ID", "string"), f("ITEM_ID", "string"), f("TIMESTAMP", "long"),
                f("SHOP", ["null", "string"], categorical=True), f("EVENT_VALUE", ["null", "float"]))
