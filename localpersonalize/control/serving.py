@@ -343,22 +343,19 @@ DRAW_TABLE_CACHE_SIZE = 16
 _DRAW_TABLES = WeakLRU(DRAW_TABLE_CACHE_SIZE)
 
 
-def _draw_table(data, ds, config: expl.ExplorationConfig, allowed_all: np.ndarray) -> expl.DrawTable:
-    """The exploration pool's :class:`~..engine.exploration.DrawTable`: the pool (eligible items no older
-    than the age cut-off) weighted by the bonus (interactions and impressions now). ``allowed_all``
-    bool[r, n_catalogue]. One shared row is kept per Interactions state (the ``ITEM_ID`` column's
-    identity, as :class:`_Cache`), catalogue size, cut-off and mask digest, so requests with the same
-    eligible items on unchanged data build it once; per-request rows are built each time."""
-    def build():
-        pool = expl.exploration_pool(_item_ages(data, ds), config.age_cut_off_days, allowed_all)
-        return expl.DrawTable.from_pool(pool, expl.exploration_bonus(_item_counts(data, ds), impression_counts(data)))
-    if len(allowed_all) != 1:
-        return build()
+def _draw_table(data, ds, config: expl.ExplorationConfig) -> expl.DrawTable:
+    """The exploration pool of the whole catalogue as a :class:`~..engine.exploration.DrawTable`: the
+    items no older than the age cut-off, weighted by the bonus (interactions and impressions now). Kept
+    per Interactions state (the ``ITEM_ID`` column's identity, as :class:`_Cache`), catalogue size and
+    cut-off, so requests on unchanged data build it once; each request's eligible items restrict it
+    (``blend_block``'s ``allowed``)."""
     col = ds.codes("ITEM_ID")
-    key = (id(col), len(data.items), config.age_cut_off_days, _mask_digest(allowed_all[0]))
+    key = (id(col), len(data.items), config.age_cut_off_days)
     table = _DRAW_TABLES.get(key)
     if table is None:
-        table = build()
+        everything = np.ones(len(data.items), bool)
+        pool = expl.exploration_pool(_item_ages(data, ds), config.age_cut_off_days, everything)
+        table = expl.DrawTable.from_pool(pool, expl.exploration_bonus(_item_counts(data, ds), impression_counts(data)))
         _DRAW_TABLES.put(key, table, [col])
     return table
 
@@ -378,8 +375,8 @@ def _explore_block(served: Served, codes: np.ndarray, scores: np.ndarray, reason
     if config is None or config.weight <= 0 or ds is None or ds.n_rows == 0:
         return None
     keys = [expl.request_seed(EXPLORATION_SEED, served.recipe.name, key) for key in seed_keys]
-    out_codes, out_scores, explored = expl.blend_block(codes, scores, k, _draw_table(served.data, ds, config, allowed_all),
-                                                       None, config.weight, keys, score_of)
+    out_codes, out_scores, explored = expl.blend_block(codes, scores, k, _draw_table(served.data, ds, config), None,
+                                                       config.weight, keys, score_of, allowed=allowed_all)
     v2 = served.recipe.name == V2
     if not v2 and (reasons is None or not any(map(any, reasons))):
         return out_codes, out_scores, None

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["DAY", "ExplorationConfig", "DrawTable", "item_age_days", "exploration_bonus", "exploration_pool",
-           "exploration_slots", "draw", "draw_block", "blend", "blend_block", "request_seed", "uniforms"]
+           "exploration_slots", "draw", "draw_block", "draw_allowed", "blend", "blend_block", "request_seed", "uniforms"]
 
 DAY = 86400.0
 #: Defaults of ``itemExplorationConfig`` (guide L6634-L6637; spec 20 §B.2).
@@ -230,7 +230,7 @@ def draw_block(weights, keys, exclude: np.ndarray, want) -> np.ndarray:
             hits = np.stack([np.searchsorted(cum[r], t, side="right") for r, t in zip(fast, targets)])
         hits = np.minimum(hits, last[wrow[fast]][:, None])
         j = np.arange(hits.shape[1])
-        ok = (j[None, :] < tries[:, None]) & ~(hits[:, :, None] == exclude[fast][:, None, :]).any(axis=2)
+        ok = (j[None, :] < tries[:, None]) & ~_member(hits, exclude[fast], weights.shape[1])
         ok &= ~((hits[:, :, None] == hits[:, None, :]) & (j[None, :] < j[:, None])[None]).any(axis=2)
         rank = np.cumsum(ok, axis=1)
         take = ok & (rank <= w[fast][:, None])
@@ -241,6 +241,62 @@ def draw_block(weights, keys, exclude: np.ndarray, want) -> np.ndarray:
     for r in slow.tolist():
         picked = _draw_row(weights[wrow[r]], cum[wrow[r]], int(keys[r]), exclude[r][exclude[r] >= 0], int(want[r]))
         out[r, :len(picked)] = picked
+    return out
+
+
+def _member(values: np.ndarray, sets: np.ndarray, width: int) -> np.ndarray:
+    """bool[f, t]: ``values[r, j] in sets[r]`` (``values`` int[f, t] in [0, width); ``sets`` int[f, h], -1
+    padding), by one sorted search over the rows' ``row × width + item`` codes (memory O(f·(t + h)))."""
+    rows = np.arange(len(values), dtype=np.int64)[:, None] * width
+    members = np.sort((rows + sets)[sets >= 0])
+    if not len(members):
+        return np.zeros(values.shape, bool)
+    query = rows + values
+    return members[np.minimum(np.searchsorted(members, query), len(members) - 1)] == query
+
+
+#: A row whose filter removes at most this many items of the pool draws from the shared pool, those items
+#: being excluded like the relevance head (:func:`draw_allowed`); a row that removes more gets its own table.
+MAX_UNAVAILABLE = 1024
+
+
+def draw_allowed(table: DrawTable, allowed: np.ndarray | None, keys, exclude: np.ndarray, want) -> np.ndarray:
+    """:func:`draw_block` with row r limited to the items ``allowed[r]`` (bool[n or 1, N]; None = all):
+    the same successive sampling over the pool of ``table`` (one shared row) minus what the row may not
+    have. A row whose filter takes at most :data:`MAX_UNAVAILABLE` items out of the pool draws from the
+    shared table with those items added to its ``exclude`` (a request with an "exclude what the user
+    bought" filter costs no table of its own); a row that takes out more draws from its own table of the
+    allowed pool. Which way a row goes depends on that row alone, so a row equals the same request drawn
+    alone. Returns int64[n, max(want)] as :func:`draw_block`."""
+    keys = np.asarray(keys, np.uint64)
+    want = np.asarray(want, np.int64)
+    exclude = np.asarray(exclude, np.int64).reshape(len(keys), -1)
+    if allowed is None:
+        return draw_block(table, keys, exclude, want)
+    n = len(keys)
+    out = np.full((n, int(want.max()) if n else 0), -1, np.int64)
+    if not out.size:
+        return out
+    allowed = np.atleast_2d(np.asarray(allowed, bool))
+    missing = table.in_pool & ~allowed                      # [n or 1, N] pool items a row may not have
+    counts = np.count_nonzero(missing, axis=1)
+    few = np.broadcast_to(counts <= MAX_UNAVAILABLE, (n,))
+    rows = np.flatnonzero(few)
+    if len(rows):
+        if len(missing) == 1:                               # one mask for the block
+            holes = np.broadcast_to(np.flatnonzero(missing[0]), (len(rows), int(counts[0])))
+        else:
+            holes = np.full((len(rows), int(counts[rows].max())), -1, np.int64)
+            for i, r in enumerate(rows.tolist()):
+                cols = np.flatnonzero(missing[r])
+                holes[i, :len(cols)] = cols
+        got = draw_block(table, keys[rows], np.concatenate([exclude[rows], holes], axis=1), want[rows])
+        out[rows, :got.shape[1]] = got
+    rows = np.flatnonzero(~few)
+    if len(rows):
+        own = allowed if len(allowed) == 1 else allowed[rows]
+        got = draw_block(DrawTable.of(np.where(own, table.weights, 0.0)), keys[rows], exclude[rows], want[rows])
+        out[rows, :got.shape[1]] = got
     return out
 
 
@@ -256,12 +312,15 @@ def draw(candidates: np.ndarray, bonus: np.ndarray, n: int, key: int) -> np.ndar
 
 
 def blend_block(codes: np.ndarray, scores: np.ndarray, k: int, pool, bonus: np.ndarray | None,
-                weight: float, keys, item_scores=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                weight: float, keys, item_scores=None, allowed: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`blend` for many requests at once.
 
     ``codes`` int[n, L] / ``scores`` float64[n, L]: each row's relevance ranking, best first, -1 / NaN
     padded at the end (L ≤ k or more); ``pool`` bool[n or 1, N] and ``bonus`` float64[N], or ``pool`` the
-    :class:`DrawTable` of both (``DrawTable.from_pool``, then ``bonus`` is not read); ``keys`` n
+    :class:`DrawTable` of both (``DrawTable.from_pool``, then ``bonus`` is not read), one row shared by
+    every request when ``allowed`` (bool[n or 1, N]) limits each row to its own items (:func:`draw_allowed`:
+    the runtime keeps one table per data state and lets each request's filter take items out); ``keys`` n
     request keys (:func:`request_seed`); ``item_scores``: callable ``(rows int[j], codes int[j]) →
     float64[j]`` giving the explored items' own scores (default 0.0). Returns ``(codes int64[n, k],
     scores float64[n, k], explored bool[n, k])``, -1 / NaN padded. Row r equals :func:`blend` of row r.
@@ -287,7 +346,7 @@ def blend_block(codes: np.ndarray, scores: np.ndarray, k: int, pool, bonus: np.n
     head_r = np.minimum(head, length)
     want = np.where(has_pool, np.minimum(n_slots, k - head_r), 0)
     exclude = fit(codes, -1)[:, :head]
-    picked = draw_block(table, keys, exclude, want)
+    picked = draw_allowed(table, allowed, keys, exclude, want)
     got = picked >= 0
     own = np.zeros(picked.shape)
     if item_scores is not None and got.any():

@@ -107,3 +107,37 @@ def test_blend_block_rows_equal_blend():
         assert out[r][out[r] >= 0].tolist() == one.tolist() and explored[r][out[r] >= 0].tolist() == one_e.tolist()
         assert np.array_equal(s[r][out[r] >= 0], one_s, equal_nan=True)
     assert out[0].tolist() == codes[0].tolist() and not explored[0].any()
+
+
+def test_draws_limited_to_allowed_items_equal_each_request_drawn_alone(monkeypatch):
+    monkeypatch.setattr(ex, "MAX_UNAVAILABLE", 20)          # rows below and above the shared-table limit
+    rng = np.random.default_rng(3)
+    for trial in range(60):
+        n, size = int(rng.integers(1, 10)), int(rng.integers(30, 300))
+        table = ex.DrawTable.of(rng.random(size) * (rng.random(size) < 0.7))
+        allowed = rng.random((n, size)) < rng.uniform(0.5, 1.0, (n, 1))
+        if trial % 3 == 0:
+            allowed = allowed[:1]                           # one filter mask for the whole block
+        keys = [ex.request_seed(0, f"{trial}-{r}") for r in range(n)]
+        exclude = np.full((n, 4), -1)
+        want = rng.integers(0, 10, n)
+        block = ex.draw_allowed(table, allowed, keys, exclude, want)
+        for r in range(n):
+            row = allowed[0 if len(allowed) == 1 else r]
+            alone = ex.draw_allowed(table, row[None], keys[r:r + 1], exclude[r:r + 1], want[r:r + 1])[0]
+            got = block[r][block[r] >= 0]
+            assert got.tolist() == alone[alone >= 0].tolist()
+            assert row[got].all() and (table.weights[0, got] > 0).all() and len(set(got.tolist())) == len(got)
+            assert len(got) == min(want[r], np.count_nonzero(row & (table.weights[0] > 0)))
+
+
+def test_a_filtered_draw_follows_the_bonus_among_the_allowed_items():
+    bonus = np.r_[np.full(100, 1.0), np.full(100, 0.1), np.full(100, 5.0)]
+    table = ex.DrawTable.of(bonus)
+    allowed = np.r_[np.ones(200, bool), np.zeros(100, bool)]  # the heavy third is filtered out (100 holes)
+    hits = 0
+    for k in range(400):
+        got = ex.draw_allowed(table, allowed[None], [ex.request_seed(0, f"u{k}")], np.full((1, 0), -1), [5])[0]
+        assert allowed[got].all() and len(got) == 5
+        hits += int((got < 100).sum())
+    assert 0.88 < hits / 2000 < 0.94                         # as if the pool were the 200 allowed items
