@@ -682,15 +682,18 @@ def _convert_bool(a: pa.Array, f: Field) -> tuple[np.ndarray, np.ndarray]:
     return per_row == 1, per_row == 2
 
 
-def _factorize_ints(parts: list, n: int, present: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _factorize_ints(parts: list, n: int, present: np.ndarray | None = None,
+                    out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(int32[n] codes, -1 for null; sorted distinct values, int64) of a column of non-negative integers
-    (int32 or int64) given in pieces ``[(values, null mask or None)]`` of ``n`` rows together.
+    (int32 or int64) given in pieces ``[(values, null mask or None)]`` of ``n`` rows together. ``out``:
+    int32[n] to write the codes into (else a new array); it may be the memory of the values themselves,
+    each piece being read before its codes are written.
 
     Small values (below ``n`` + 2**20) take a presence table (``present``: bool[> max], True at every
     value, when the caller has it): no sort, no hash, O(n + max); when they run without a gap from the
     smallest to the largest, a code is the value less the smallest (no table look-up). Others are hashed
     (pyarrow ``dictionary_encode``) and only the distinct values are sorted."""
-    codes = np.empty(n, np.int32)
+    codes = np.empty(n, np.int32) if out is None else out
     live = None
     if present is None:
         live = [v if null is None else v[~null] for v, null in parts]
@@ -724,15 +727,15 @@ def _factorize_ints(parts: list, n: int, present: np.ndarray | None = None) -> t
         per_part = [_values(c.indices, np.int32) for c in enc.chunks]
     start = 0
     for (v, null), x in zip(parts, per_part):
-        out = codes[start:start + len(v)]
+        seg = codes[start:start + len(v)]
         if dense is not None:  # the codes are the values less the smallest (null slots overwritten below)
-            np.subtract(x, dense, out=out, casting="unsafe")
+            np.subtract(x, dense, out=seg, casting="unsafe")
         elif null is None or len(x) == len(v):  # presence table: null slots hold 0, overwritten below
-            np.take(lut, x, out=out, mode="clip")  # in range: clip only skips the bounds check
+            np.take(lut, x, out=seg, mode="clip")  # in range: clip only skips the bounds check
         else:
-            out[~null] = lut[x]
+            seg[~null] = lut[x]
         if null is not None:
-            out[null] = -1
+            seg[null] = -1
         start += len(v)
     return codes, uniq
 
@@ -776,15 +779,19 @@ class _Strings:
     with their ``null`` mask (``None`` when no row is null) and, when the values are small (below the
     block's rows + 2**20), ``present``: bool[max + 1], True at every value; or int32 ``codes`` (-1 null)
     into ``dictionary`` (``pa.StringArray`` of distinct, trimmed, non-empty values). Integer IDs are
-    factorized once for the whole file (:func:`_merge_strings`)."""
+    factorized once for the whole file (:func:`_merge_strings`). Once collected (:class:`_Columns`), the
+    ``ints`` of a block are moved into the column's buffer and ``span`` (start, end) locates them there."""
 
     codes: np.ndarray | None = None
     dictionary: pa.Array | None = None
     ints: np.ndarray | None = None
     null: np.ndarray | None = None
     present: np.ndarray | None = None
+    span: tuple | None = None
 
     def __len__(self) -> int:
+        if self.span is not None:
+            return self.span[1] - self.span[0]
         return len(self.codes if self.ints is None else self.ints)
 
     def as_dictionary_array(self) -> pa.DictionaryArray:
@@ -891,6 +898,9 @@ class _Growing:
         self.n = 0
 
     def append(self, a: np.ndarray) -> None:
+        """Add ``a`` at the end; a wider integer dtype than the buffer's widens the buffer first."""
+        if a.dtype.itemsize > self.buf.dtype.itemsize:
+            self.buf = self.buf.astype(a.dtype)
         start, end = self.n, self.n + len(a)
         if end > len(self.buf):
             grown = np.empty(max(end, 2 * len(self.buf)), self.buf.dtype)
@@ -950,15 +960,20 @@ class _Columns:
         self.values: dict = {}  # non-string field name -> _Growing
         self.pieces: dict = {}  # string field name -> the blocks' _Strings
         self.present: dict = {}  # string field name -> _Presence of its integer IDs
+        self.ints: dict = {}  # string field name -> _Growing of its integer IDs (the pieces' spans)
         self.nulls: dict = {}  # nullable field name -> _Growing of bool
 
     def add(self, converted: dict) -> None:
         """Add one block's ``{field: (piece, null mask)}`` (:func:`_convert_block`)."""
         for name, (piece, null) in converted.items():
             if isinstance(piece, _Strings):
-                self.pieces.setdefault(name, []).append(piece)
-                if piece.ints is not None:
+                if piece.ints is not None:  # into the column's buffer, which becomes its codes (_merge_strings)
                     self.present.setdefault(name, _Presence()).mark(piece)
+                    ints = self.ints.setdefault(name, _Growing(piece.ints.dtype))
+                    start = ints.n
+                    ints.append(piece.ints)
+                    piece = _Strings(null=piece.null, span=(start, ints.n))
+                self.pieces.setdefault(name, []).append(piece)
             else:
                 self.values.setdefault(name, _Growing(piece.dtype)).append(piece)
             if null is not None:
@@ -976,22 +991,29 @@ class _Columns:
             if f.nullable:
                 null = self.nulls.pop(f.name, None)
                 nulls[f.name] = np.ones(n_rows, bool) if null is None else null.array()
-        tasks = [(self.pieces.pop(f.name), n_rows, f, self.present.pop(f.name, None))
+        tasks = [(self.pieces.pop(f.name), n_rows, f, self.present.pop(f.name, None),
+                  self.ints.pop(f.name).array() if f.name in self.ints else None)
                  for f in self.schema.fields if f.name in self.pieces]
         run = _POOL.map if n_rows >= _PARALLEL_ROWS and len(tasks) > 1 else map
-        for (_, _, f, _), column in zip(tasks, run(lambda task: _merge_strings(*task), tasks)):
+        for (_, _, f, _, _), column in zip(tasks, run(lambda task: _merge_strings(*task), tasks)):
             columns[f.name] = column
         return Table(columns, nulls, n_rows, self.schema, dataset_type, lines if lines else None)
 
 
-def _merge_strings(pieces: list, n: int, f: Field, present: _Presence | None = None) -> StringColumn:
+def _merge_strings(pieces: list, n: int, f: Field, present: _Presence | None = None,
+                   ints: np.ndarray | None = None) -> StringColumn:
     """One :class:`StringColumn` of ``n`` rows from the blocks' :class:`_Strings` ``pieces``: integer IDs
-    factorized together in numpy (:func:`_factorize_ints`, with the :class:`_Presence` of the values when
-    it was kept), else the blocks' dictionaries unified in Arrow (``unify_dictionaries``); textual values
-    truncated to 20,000 characters (L4819)."""
+    (``ints``: the column's buffer, where the pieces' ``span`` s point) factorized together in numpy
+    (:func:`_factorize_ints`, with the :class:`_Presence` of the values when it was kept; an int32 buffer
+    of every row becomes the codes in place), else the blocks' dictionaries unified in Arrow
+    (``unify_dictionaries``); textual values truncated to 20,000 characters (L4819)."""
+    for p in pieces:
+        if p.span is not None:
+            p.ints = ints[p.span[0]:p.span[1]]
     if all(p.ints is not None for p in pieces):
         codes, uniq = _factorize_ints([(p.ints, p.null) for p in pieces], n,
-                                      present.table if present is not None else None)
+                                      present.table if present is not None else None,
+                                      out=ints if ints is not None and ints.dtype == np.int32 else None)
         values = _arrow(uniq).cast(pa.string(), memory_pool=_MEM).to_pylist()
     else:
         chunks = pa.chunked_array([p.as_dictionary_array() for p in pieces],

@@ -365,6 +365,16 @@ def test_numeric_ids_with_or_without_gaps_number_the_same_as_the_careful_path(us
     assert fast.strings("SHOP")[:4].tolist() == [str(users(0) + 1), None, None, str(users(3) + 1)]
 
 
+def test_a_large_id_after_small_ones_keeps_every_id(monkeypatch):
+    """Blocks of small integer IDs (kept as int32) followed by one beyond int32: the column's values are
+    widened, not wrapped, and every ID keeps its text."""
+    body = numeric_body(3000) + f"{2**40 + 7},5,1586735000\n" + numeric_body(500, 3000)
+    data = ("USER_ID,ITEM_ID,TIMESTAMP\n" + body).encode()
+    fast = parse_csv(data, TUTORIAL, block_bytes=4096)
+    assert_same_table(fast, careful(data, TUTORIAL, monkeypatch, block_bytes=4096))
+    assert fast.strings("USER_ID")[3000] == str(2**40 + 7)
+
+
 def test_nullable_numeric_string_column_keeps_empty_cells_null(monkeypatch):
     s = schema("Interactions", f("USER_ID", "string"), f("ITEM_ID", "string"), f("TIMESTAMP", "long"),
                f("SHOP", ["null", "string"], categorical=True), f("EVENT_VALUE", ["null", "float"]))
