@@ -9,8 +9,10 @@ that never imports localpersonalize, so moto's backend is not replaced).
 Server: ``localpersonalize serve`` on loopback, sequential boto3 GetRecommendations (1k catalogue), next
 to ``moto_server``'s own ListSchemas.
 
-Cases per size: ``cold`` (the runtime's answer cache emptied before each timed request: a user's first
-request, or the first after any event in the group) and ``repeat`` (50 users each asked before, the same
+Cases per size: ``cold`` (the runtime's answer cache emptied before each timed request and a user not
+asked before: a user's first request; what is kept per data state and shared by every user, the
+exploration pool's draw table and the unfiltered eligible mask, stays, as it does for a real first
+request after the group's first one) and ``repeat`` (50 users each asked before, the same
 request on unchanged data: answered from the cache), without and with the filter. Also GetRecommendations
 with a canned 25-item answer (boto3 + our protocol path, no model): this operation's own floor, above
 ListSchemas' because boto3 builds and parses more. The server's GetRecommendations cycles 40 users (repeat

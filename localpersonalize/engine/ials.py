@@ -266,11 +266,10 @@ class IALSModel(Recommender):
         :data:`_ONE_THREAD_ROWS`) the product runs with BLAS on one thread: it is a matrix-vector product,
         memory-bound, and OpenBLAS's threads cost more than they give — 100k items × 64 factors took 16 ms
         with its two threads on a loaded 2-core machine, 1.1 ms on one."""
-        U = self.fold_in(histories).astype(np.float32)
-        if len(U) > _ONE_THREAD_ROWS:
-            return (U @ self.item_factors.T).astype(np.float64)
-        with _one_blas_thread():
-            return (U @ self.item_factors.T).astype(np.float64)
+        if histories.shape[0] > _ONE_THREAD_ROWS:
+            return (self.fold_in(histories).astype(np.float32) @ self.item_factors.T).astype(np.float64)
+        with _one_blas_thread():                            # one limit for the fold-in's solve and the product
+            return (self.fold_in(histories).astype(np.float32) @ self.item_factors.T).astype(np.float64)
 
 
 def _exact_solve(F: np.ndarray, gram: np.ndarray, H: sp.csr_matrix, alpha: float,
