@@ -14,7 +14,7 @@ import json
 from .. import moto_compat
 from ..control import lifecycle, quotas
 from ..data import schemas
-from ..data.csv_import import CHUNK_BYTES, ImportFailure, parse_csv
+from ..data.csv_import import CHUNK_BYTES, ImportFailure, SizedChunks, parse_csv
 from ..errors import InvalidInputException, ResourceInUseException
 from . import operation
 from .common import describe_record, list_children, require_active
@@ -48,9 +48,15 @@ class DataSource:
         return sum(moto_compat.s3_size(self.account_id, self.bucket, k) for k in self.files)
 
     def streams(self) -> list:
-        """One lazy iterable of byte chunks per file (for ``parse_csv``); a file that has gone meanwhile
-        raises :class:`ImportFailure` while it is read."""
-        return [self._chunks(f) for f in self.files]
+        """One lazy iterable of byte chunks per file, with the file's size (:class:`SizedChunks`, for
+        ``parse_csv``); a file that has gone meanwhile raises :class:`ImportFailure` while it is read."""
+        return [SizedChunks(self._chunks(f), self._size(f)) for f in self.files]
+
+    def _size(self, key) -> int:
+        try:
+            return moto_compat.s3_size(self.account_id, self.bucket, key)
+        except moto_compat.S3Error:
+            return 0  # gone: reading it fails with the reason
 
     def _chunks(self, key):
         try:

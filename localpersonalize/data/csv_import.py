@@ -34,6 +34,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import operator
 import re
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +52,7 @@ from .schemas import ID_FIELDS, TIMESTAMP_FIELDS, Field, Schema, canonical_datas
 
 __all__ = [
     "ImportFailure",
+    "SizedChunks",
     "StringColumn",
     "Table",
     "parse_csv",
@@ -890,12 +892,14 @@ def _convert_block(arrays: Mapping, schema: Schema, may_be_null: frozenset = fro
 
 
 class _Growing:
-    """A numpy array that grows by doubling as blocks arrive (the first block sets the size). Large
-    buffers are mapped pages, so the spare capacity is never resident."""
+    """A numpy array that grows by doubling as blocks arrive (the first block sets the size), or at once to
+    ``reserve`` rows when the file's row count is estimated (:meth:`_Columns.expect`), so a large file is
+    not copied at every doubling. Large buffers are mapped pages: the spare capacity is never resident."""
 
-    def __init__(self, dtype):
+    def __init__(self, dtype, reserve: int = 0):
         self.buf = np.empty(0, dtype)
         self.n = 0
+        self.reserve = reserve
 
     def append(self, a: np.ndarray) -> None:
         """Add ``a`` at the end; a wider integer dtype than the buffer's widens the buffer first."""
@@ -903,7 +907,7 @@ class _Growing:
             self.buf = self.buf.astype(a.dtype)
         start, end = self.n, self.n + len(a)
         if end > len(self.buf):
-            grown = np.empty(max(end, 2 * len(self.buf)), self.buf.dtype)
+            grown = np.empty(max(end, 2 * len(self.buf), self.reserve), self.buf.dtype)
             grown[:start] = self.buf[:start]
             self.buf = grown
         self.buf[start:end] = a
@@ -962,6 +966,13 @@ class _Columns:
         self.present: dict = {}  # string field name -> _Presence of its integer IDs
         self.ints: dict = {}  # string field name -> _Growing of its integer IDs (the pieces' spans)
         self.nulls: dict = {}  # nullable field name -> _Growing of bool
+        self.reserve = 0  # rows the growing arrays are sized for at their first growth (:meth:`expect`)
+
+    def expect(self, rows: int) -> None:
+        """Size the growing arrays for about ``rows`` rows in all (an estimate from the file's size)."""
+        self.reserve = rows
+        for growing in (*self.values.values(), *self.ints.values(), *self.nulls.values()):
+            growing.reserve = rows
 
     def add(self, converted: dict) -> None:
         """Add one block's ``{field: (piece, null mask)}`` (:func:`_convert_block`)."""
@@ -969,15 +980,15 @@ class _Columns:
             if isinstance(piece, _Strings):
                 if piece.ints is not None:  # into the column's buffer, which becomes its codes (_merge_strings)
                     self.present.setdefault(name, _Presence()).mark(piece)
-                    ints = self.ints.setdefault(name, _Growing(piece.ints.dtype))
+                    ints = self.ints.setdefault(name, _Growing(piece.ints.dtype, self.reserve))
                     start = ints.n
                     ints.append(piece.ints)
                     piece = _Strings(null=piece.null, span=(start, ints.n))
                 self.pieces.setdefault(name, []).append(piece)
             else:
-                self.values.setdefault(name, _Growing(piece.dtype)).append(piece)
+                self.values.setdefault(name, _Growing(piece.dtype, self.reserve)).append(piece)
             if null is not None:
-                self.nulls.setdefault(name, _Growing(bool)).append(null)
+                self.nulls.setdefault(name, _Growing(bool, self.reserve)).append(null)
 
     def table(self, n_rows: int, dataset_type: str | None, lines) -> Table:
         """The :class:`Table`; nullable fields never added (absent from the file) are all null. The string
@@ -1149,7 +1160,8 @@ def parse_csv(data, schema: Schema, dataset_type: str | None = None, block_bytes
     """Parse a bulk-import CSV file (spec §6, L5882-L6016) into a :class:`Table`.
 
     ``data``: the whole file as ``bytes``, or an iterable of ``bytes`` chunks
-    (an object streamed from S3); UTF-8, optional BOM. The file is parsed in
+    (an object streamed from S3; a :class:`SizedChunks`, or any iterable with a
+    length hint in bytes, lets the columns be allocated once); UTF-8, optional BOM. The file is parsed in
     row-aligned blocks of about ``block_bytes`` bytes with pyarrow, so the
     parser's temporaries stay small whatever the size of the file. The first
     line is a header of schema field names (blanks around names and values are
@@ -1169,10 +1181,12 @@ def parse_csv(data, schema: Schema, dataset_type: str | None = None, block_bytes
     """
     if isinstance(data, (bytes, bytearray, memoryview)):  # in chunks: a quote only slows its own chunk down
         view = memoryview(data)
+        size = view.nbytes
         chunks = (view[k:k + CHUNK_BYTES] for k in range(0, len(view), CHUNK_BYTES))
     elif isinstance(data, str) or not hasattr(data, "__iter__"):
         raise TypeError("parse_csv expects bytes or an iterable of bytes chunks")
     else:
+        size = operator.length_hint(data, 0)  # a stream that knows its size in bytes says so
         chunks = iter(data)
     header, rest = _split_header(chunks)
     names = _parse_header(header, schema)
@@ -1193,6 +1207,8 @@ def parse_csv(data, schema: Schema, dataset_type: str | None = None, block_bytes
             lines.add(e.extra + n_rows)
             raise ImportFailure(e.reason(f"line {lines.line_of(n_rows + e.row)}")) from None
         lines.add(block.extra + n_rows)
+        if not n_rows and size > len(block.data) > 0:  # the first block's rows per byte, times the file's bytes
+            columns.expect(block.n_rows * size // len(block.data) * 21 // 20 + 1024)
         n_rows += block.n_rows
         columns.add(converted)
 
@@ -1239,6 +1255,21 @@ class _BlockWork:
         except _RowFailure as e:
             e.extra = block.extra
             raise
+
+
+class SizedChunks:
+    """An iterable of ``bytes`` chunks (``chunks``) whose total is ``size`` bytes: the length hint
+    (``operator.length_hint``) :func:`parse_csv` sizes its arrays with (one allocation per column for the
+    whole file instead of a copy at every doubling). ``size`` 0: unknown."""
+
+    def __init__(self, chunks: Iterable[bytes], size: int):
+        self.chunks, self.size = chunks, int(size)
+
+    def __iter__(self):
+        return iter(self.chunks)
+
+    def __length_hint__(self) -> int:
+        return self.size
 
 
 def _chain(first: bytes, rest):

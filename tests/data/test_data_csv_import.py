@@ -12,6 +12,7 @@ from localpersonalize.data.csv_import import (
     MAX_TEXTUAL_LENGTH,
     MAX_TEXTUAL_LENGTH_ZH_JA,
     ImportFailure,
+    SizedChunks,
     check_min_interactions,
     parse_csv,
     table_from_records,
@@ -373,6 +374,20 @@ def test_a_large_id_after_small_ones_keeps_every_id(monkeypatch):
     fast = parse_csv(data, TUTORIAL, block_bytes=4096)
     assert_same_table(fast, careful(data, TUTORIAL, monkeypatch, block_bytes=4096))
     assert fast.strings("USER_ID")[3000] == str(2**40 + 7)
+
+
+@pytest.mark.parametrize("hint", [0, 1, 0.5, 1.0, 30.0])
+def test_the_size_hint_of_a_stream_only_sizes_its_arrays(hint):
+    """SizedChunks tells parse_csv the file's bytes, from which the first block estimates the rows; a
+    hint that is wrong (too small, far too large, none) gives the same table."""
+    s = schema("Interactions", f("USER_ID", "string"), f("ITEM_ID", "string"), f("TIMESTAMP", "long"),
+               f("SHOP", ["null", "string"], categorical=True))
+    body = "".join(f"{i % 50},{i % 70},{i},{'' if i % 3 else 'shop' + str(i % 4)}\n" for i in range(6000))
+    data = ("USER_ID,ITEM_ID,TIMESTAMP,SHOP\n" + body).encode()
+    chunks = [data[k:k + 5000] for k in range(0, len(data), 5000)]
+    sized = parse_csv(SizedChunks(chunks, int(hint * len(data))), s, block_bytes=4096)
+    assert_same_table(sized, parse_csv(iter(chunks), s, block_bytes=4096))
+    assert sized.n_rows == 6000 and sized.strings("SHOP")[:4].tolist() == ["shop0", None, None, "shop3"]
 
 
 def test_nullable_numeric_string_column_keeps_empty_cells_null(monkeypatch):
