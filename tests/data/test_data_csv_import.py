@@ -323,16 +323,30 @@ def test_numeric_ids_keep_their_exact_text_in_every_block(odd_row, monkeypatch):
 
 def test_a_short_row_cannot_hide_a_sign_from_the_typed_read(monkeypatch):
     """A short row (its missing field null) and a ``+`` elsewhere in the same block would cancel out in the
-    byte count: the typed read also counts a block's commas and newlines when a value is null, so the
-    block is read the careful way and fails on the short row, as with the typed read switched off."""
-    body = "".join(f"u{i},M,{i % 90}\n" for i in range(40))
-    data = ("USER_ID,GENDER,AGE\n" + body + "u40,M,+30\nu41,M\n" + body).encode()
+    byte count of the typed read of an all-integer block (polars fills short rows with nulls): a block
+    with a null must also have one newline and fields - 1 commas per row, so it is read the careful way
+    and fails on the short row, as with the typed read switched off."""
+    s = schema("Users", f("USER_ID", "string"), f("AGE", ["null", "int"]))
+    body = "".join(f"{i},{i % 90}\n" for i in range(40))
+    data = ("USER_ID,AGE\n" + body + "40,+30\n41\n" + body).encode()
     with pytest.raises(ImportFailure) as fast:
-        parse_csv(data, USERS)
+        parse_csv(data, s)
     with pytest.raises(ImportFailure) as slow:
-        careful(data, USERS, monkeypatch)
+        careful(data, s, monkeypatch)
     assert fast.value.reason == slow.value.reason
-    assert "line 43 has 2 fields but the header has 3" in fast.value.reason
+    assert "line 43 has 1 fields but the header has 2" in fast.value.reason
+
+
+@pytest.mark.parametrize("text", [False, True])
+def test_a_null_in_an_integer_column_stays_null_in_the_typed_read(text, monkeypatch):
+    """Empty cells of a nullable integer column are nulls in both typed readers (all-integer blocks and
+    blocks with text columns), as in the careful path."""
+    s = schema("Users", f("USER_ID", "string"), f("AGE", ["null", "int"]))
+    body = "".join(f"{'u' if text else ''}{i},{'' if i % 4 else i % 90}\n" for i in range(3000))
+    data = ("USER_ID,AGE\n" + body).encode()
+    fast = parse_csv(data, s, block_bytes=4096)
+    assert_same_table(fast, careful(data, s, monkeypatch, block_bytes=4096))
+    assert fast.nulls["AGE"][:5].tolist() == [False, True, True, True, False]
 
 
 def test_numeric_ids_of_any_size_factorize_to_the_same_codes(monkeypatch):
