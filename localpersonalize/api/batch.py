@@ -34,6 +34,7 @@ from .. import engine, filters, moto_compat
 from ..control import lifecycle, quotas, recipes, themes
 from ..control.lifecycle import ACTIVE, FailedWork
 from ..errors import InvalidInputException, ResourceInUseException
+from ..jsontext import lone_surrogate
 from . import operation
 from .common import check_item_exploration_config, describe_record, list_children
 from ..control import serving
@@ -132,6 +133,8 @@ def _read_lines(ctx, bucket: str, key: str) -> list:
             doc = json.loads(line)
         except json.JSONDecodeError:
             doc = None
+        if doc is not None and lone_surrogate(line, doc):
+            doc = None                                     # not Unicode text: an error line, as bad JSON
         out.append(doc if isinstance(doc, dict) else line)
     return out
 
@@ -394,7 +397,8 @@ def create_batch_inference_job(ctx, p):
     def work():
         files = [(key, _read_lines(ctx, bucket, key)) for key in keys]
         for key, lines in files:
-            out = _inference_lines(job_ctx, served, p.get("filterArn"), k, lines, progress=lambda: store.touch(job))
+            with served.data.reading():  # each file reads the group's data of one moment
+                out = _inference_lines(job_ctx, served, p.get("filterArn"), k, lines, progress=lambda: store.touch(job))
             if mode == THEME_GENERATION:
                 out = themes.add_themes(served.data, p["themeGenerationConfig"], out, key)
             _write_outputs(ctx, output_path, key, out)
@@ -541,7 +545,9 @@ def create_batch_segment_job(ctx, p):
             what = "items" if recipe.name == "aws-item-affinity" else "queries"
             raise FailedWork(f"The input has {total} {what}; {recipe.name} takes at most {limit} per job.")
         for key, lines in files:
-            _write_outputs(ctx, output_path, key, _segment_lines(job_ctx, served, p.get("filterArn"), k, lines))
+            with served.data.reading():
+                out = _segment_lines(job_ctx, served, p.get("filterArn"), k, lines)
+            _write_outputs(ctx, output_path, key, out)
 
     lifecycle.run_work(job, store, work, statuses=JOB_CHAIN)
     return {"batchSegmentJobArn": arn}

@@ -171,9 +171,23 @@ def _place_promoted(rest: list, promoted: list, rid: str) -> list:
     return [next(promoted_it) if i in slots else next(rest_it) for i in range(total)]
 
 
+def _read_pinned(what_ops: str):
+    """The handler of a runtime operation: its campaign or recommender resolved (:func:`_served`), then the
+    body run inside the dataset group's ``reading()``, so a request sees one moment of the group's data
+    while Put* calls and imports go on in other threads."""
+    def wrap(body):
+        def handler(ctx, p):
+            served = _served(ctx, p, what_ops)
+            with served.data.reading():
+                return body(ctx, p, served)
+        handler.__name__, handler.__doc__ = body.__name__, body.__doc__
+        return handler
+    return wrap
+
+
 @operation("GetRecommendations")
-def get_recommendations(ctx, p):
-    served = _served(ctx, p, recipes.GET_RECOMMENDATIONS)
+@_read_pinned(recipes.GET_RECOMMENDATIONS)
+def get_recommendations(ctx, p, served):
     _require_inputs(served, p)
     columns = _metadata_columns(served, p)
     k = p.get("numResults", DEFAULT_RESULTS)
@@ -222,8 +236,8 @@ def get_recommendations(ctx, p):
 
 
 @operation("GetPersonalizedRanking")
-def get_personalized_ranking(ctx, p):
-    served = _served(ctx, p, recipes.GET_PERSONALIZED_RANKING)
+@_read_pinned(recipes.GET_PERSONALIZED_RANKING)
+def get_personalized_ranking(ctx, p, served):
     columns = _metadata_columns(served, p)
     limit = MAX_INPUT_LIST if columns is None else MAX_INPUT_LIST_WITH_METADATA
     if len(p["inputList"]) > limit:
@@ -243,7 +257,8 @@ def get_personalized_ranking(ctx, p):
 
 
 @operation("GetActionRecommendations")
-def get_action_recommendations(ctx, p):
+@_read_pinned(recipes.GET_ACTION_RECOMMENDATIONS)
+def get_action_recommendations(ctx, p, served):
     """Next-best actions for ``userId`` (spec 30 §10.5; guide L7390-L7420): ``numResults`` default 5, at
     most 100; expired actions and actions inside their REPEAT_FREQUENCY window after the user took them
     (at the emulator clock's time) never appear; scores are propensities in [0, 1], all 0.0 until the
@@ -252,7 +267,6 @@ def get_action_recommendations(ctx, p):
     k = p.get("numResults", DEFAULT_ACTION_RESULTS)
     if k > MAX_ACTION_RESULTS:
         raise InvalidInputException(f"numResults must be at most {MAX_ACTION_RESULTS}.")
-    served = _served(ctx, p, recipes.GET_ACTION_RECOMMENDATIONS)
     if not p.get("userId"):
         raise InvalidInputException(f"userId is required for {served.recipe.name} ({served.recipe.recipe_type}).")
     allowed = None

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import io
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field as dc_field
 from typing import Iterable, Mapping, Sequence
 
@@ -60,6 +61,8 @@ MAX_EVENT_BUDGET = 10
 EXPORT_MODES = {"BULK": (BULK,), "PUT": (STREAM,), "ALL": (BULK, STREAM)}
 #: Rows appended since a row index was built that a lookup scans before it rebuilds the index.
 _TAIL_ROWS = 1 << 16
+#: Per thread: ``map`` = {id(object): what this thread's reading pinned} (:meth:`DatasetGroupData.reading`).
+_PINS = threading.local()
 
 
 class IdIndex:
@@ -76,19 +79,29 @@ class IdIndex:
             self.code(s)
 
     def __len__(self) -> int:
+        """Codes given out; inside a :meth:`DatasetGroupData.reading` of this thread, as many as when it
+        began (IDs added since are unknown to that reader)."""
+        pins = getattr(_PINS, "map", None)
+        if pins:
+            n = pins.get(id(self))
+            if n is not None:
+                return n
         return len(self.ids)
 
     def __contains__(self, s) -> bool:
         return s in self._map
 
     def code(self, s: str, add: bool = True) -> int:
-        """Code of ``s``; a new code when absent and ``add``, else ``-1``."""
+        """Code of ``s``; a new code when absent and ``add``, else ``-1`` (also for an ID added after this
+        thread's :meth:`DatasetGroupData.reading` began)."""
         c = self._map.get(s)
         if c is None:
             if not add:
                 return -1
             c = self._map[s] = len(self.ids)
             self.ids.append(s)
+        elif not add and c >= len(self):
+            return -1
         return c
 
     def codes(self, values: Iterable[str], add: bool = True) -> np.ndarray:
@@ -104,7 +117,10 @@ class IdIndex:
             out = [(-1 if s is None else self.code(s)) for s in values]
         else:
             out = [(-1 if s is None else get(s, -1)) for s in values]
-        return np.asarray(out, dtype=np.int32).reshape(-1)
+        out = np.asarray(out, dtype=np.int32).reshape(-1)
+        if not add and len(self) < len(self.ids):            # IDs added after this thread's reading began
+            out[out >= len(self)] = -1
+        return out
 
     def intern(self, col: StringColumn) -> np.ndarray:
         """Map a :class:`StringColumn` to int32[n] codes of this index (nulls stay -1); ``col.codes``
@@ -202,7 +218,18 @@ class Dataset:
         self._buffers: dict = {}  # column key -> array with spare capacity whose prefix the state views
         empty = {f.name: _empty(f.type, f.name) for f in schema.fields}
         nulls = {f.name: np.zeros(0, bool) for f in schema.fields if f.nullable}
-        self._state = _State(empty, nulls, np.zeros(0, np.uint8), np.zeros(0, np.int32), 0)
+        self._current = _State(empty, nulls, np.zeros(0, np.uint8), np.zeros(0, np.int32), 0)
+
+    @property
+    def _state(self) -> _State:
+        """The state readers see: the one pinned by this thread's :meth:`DatasetGroupData.reading`, else
+        the current one. Writers (under the group lock) read and swap ``_current``."""
+        pins = getattr(_PINS, "map", None)
+        if pins:
+            st = pins.get(id(self))
+            if st is not None:
+                return st
+        return self._current
 
     # ---------------------------------------------------------------- writing
 
@@ -240,17 +267,17 @@ class Dataset:
         if self.dataset_type in _EVENT_FIELDS:
             check_min_interactions(sum(t.n_rows for t in tables))
         with self.group.lock:
-            before = self._state
+            before = self._current
             try:
                 for i, table in enumerate(tables):
                     tables[i] = None  # let the parsed columns go as soon as they are stored
                     self.import_bulk(table, mode if i == 0 else "INCREMENTAL")
             except Exception:
-                self._state = before
+                self._current = before
                 self._buffers.clear()  # what the failed import wrote past ``before`` is never reused
                 raise
             self.bulk_imported = True
-            return self._state.n
+            return self._current.n
 
     def put_records(self, records: Sequence[Mapping], sessions: Sequence[str | None] | None = None,
                     event_ids: Sequence[str | None] | None = None) -> int:
@@ -291,7 +318,7 @@ class Dataset:
         """bool[n]: the streamed events to store: not a repeated eventId, not identical in every field
         to an event stored before for the same user (or anonymous session), nor to an earlier one of
         the batch."""
-        st = self._state
+        st = self._current
         cols, nulls = self._encode(table, add=False)
         ufield = _EVENT_FIELDS[self.dataset_type][0]
         anonymous = table.columns[ufield].codes < 0
@@ -332,7 +359,7 @@ class Dataset:
         The caller checks the replacement rules first (:func:`~.schemas.check_schema_replacement`).
         """
         with self.group.lock:
-            st = self._state
+            st = self._current
             cols, nulls = dict(st.cols), dict(st.nulls)
             for f in schema.fields:
                 if f.name in cols:
@@ -342,15 +369,15 @@ class Dataset:
                 cols[f.name] = _null_column(f.type, st.n)
                 nulls[f.name] = np.ones(st.n, bool)
             self.schema = schema
-            self._state = _State(cols, nulls, st.origin, st.session, st.n, st.derived)
+            self._current = _State(cols, nulls, st.origin, st.session, st.n, st.derived)
 
     def delete_rows(self, rows: np.ndarray) -> int:
         """Remove the rows flagged in bool[n] ``rows``; return how many were removed."""
         with self.group.lock:
-            st = self._state
+            st = self._current
             removed = int(np.count_nonzero(rows))
             if removed:
-                self._state = _take(st, ~rows)
+                self._current = _take(st, ~rows)
             return removed
 
     def _apply(self, table: Table, origin: np.uint8, replace_bulk: bool, session: np.ndarray | None = None,
@@ -358,7 +385,7 @@ class Dataset:
         if table.schema.field_names != self.schema.field_names:
             raise ValueError("table was parsed with a different schema than the dataset's")
         with self.group.lock:
-            old = self._state
+            old = self._current
             new_cols, new_nulls = self._encode(table)
             n_new = table.n_rows
             new_session = session if session is not None else np.full(n_new, -1, np.int32)
@@ -377,7 +404,7 @@ class Dataset:
                 state = self._upsert(old, key, new_cols, new_nulls, new_origin, new_session, n_new)
             if self.dataset_type == "INTERACTIONS":
                 self._check_event_budget(state)
-            self._state = state
+            self._current = state
             return state.n
 
     def _concat(self, st: _State, cols: dict, nulls: dict, origin: np.ndarray, session: np.ndarray,
@@ -429,7 +456,7 @@ class Dataset:
                 index = self._index(f.name)
                 c = index.intern(c) if add else index.codes(c.to_objects(), add=False)
             cols[f.name] = c
-        nulls = {name: table.nulls[name] for name in self._state.nulls}
+        nulls = {name: table.nulls[name] for name in self._current.nulls}
         return cols, nulls
 
     def _upsert(self, old: _State, key: str, cols: dict, nulls: dict, origin: np.ndarray,
@@ -675,6 +702,35 @@ class DatasetGroupData:
         self._session_user: dict[int, int] = {}  # session code -> user code (first link wins)
         self._user_sessions: dict[int, list[int]] = {}  # user code -> linked session codes
         self.datasets: dict[str, Dataset] = {}
+
+    @contextmanager
+    def reading(self):
+        """Within the block, this thread reads the group as it was when the block began: every dataset's
+        state (``Dataset._state``) and the ID indexes' sizes are pinned, so a request that reads several
+        columns and statistics gets arrays of one moment while PutEvents / PutItems / imports go on in
+        other threads (the next reading sees their writes). The states are pinned before the indexes'
+        sizes, and writers intern IDs before they swap a state in, so every code in a pinned column is
+        below its pinned index size. Nested blocks keep the outer pin. A dataset created during the
+        block is read as it is."""
+        pins = getattr(_PINS, "map", None)
+        if pins is None:
+            pins = _PINS.map = {}
+        if id(self) in pins:
+            yield self
+            return
+        keys = [id(self)]
+        pins[id(self)] = True
+        try:
+            for ds in list(self.datasets.values()):
+                pins[id(ds)] = ds._current
+                keys.append(id(ds))
+            for index in (self.users, self.items, self.actions, self.sessions):
+                pins[id(index)] = len(index.ids)
+                keys.append(id(index))
+            yield self
+        finally:
+            for key in keys:
+                pins.pop(key, None)
 
     def create_dataset(self, dataset_type: str, schema: Schema) -> Dataset:
         """Create the dataset of ``dataset_type`` (any spelling). Raises ``ValueError`` for an unknown

@@ -278,7 +278,7 @@ def draw_allowed(table: DrawTable, allowed: np.ndarray | None, keys, exclude: np
     if not out.size:
         return out
     allowed = np.atleast_2d(np.asarray(allowed, bool))
-    missing = table.in_pool & ~allowed                      # [n or 1, N] pool items a row may not have
+    missing = np.greater(table.in_pool, allowed)            # [n or 1, N] pool items a row may not have
     counts = np.count_nonzero(missing, axis=1)
     few = np.broadcast_to(counts <= MAX_UNAVAILABLE, (n,))
     rows = np.flatnonzero(few)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .. import errors
+from ..jsontext import lone_surrogate
 from ..errors import ServiceError
 from . import models, serialize, validate
 
@@ -100,6 +101,9 @@ def handle(req: Request, context_for: Callable[[Request], Context]) -> Answer:
             raise SerializationException("The request body nests JSON values too deeply") from None
         if not isinstance(params, dict):
             raise SerializationException("The request body must be a JSON object")
+        if lone_surrogate(req.body, params):
+            raise SerializationException("The request body holds a string with an unpaired UTF-16 surrogate "
+                                         "(such as \\ud800), which is not Unicode text")
         validate.validate(op.input_shape, params)
         handler = HANDLERS.get(op.name)
         if handler is None:

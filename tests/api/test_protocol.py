@@ -76,3 +76,14 @@ def test_java_unicode_class_patterns_are_enforced():
                                            "tags": [{"tagKey": "a#b", "tagValue": "v"}]})
     assert status == 400 and "tags.1.member.tagKey" in body["message"]
     assert "regular expression pattern" in body["message"]
+
+
+def test_an_unpaired_surrogate_is_a_serialization_exception_and_a_pair_is_text():
+    body = b'{"campaignArn": "arn:aws:personalize:eu-west-1:1:campaign/c", "userId": "u\\ud800"}'
+    status, _, out = send(None, body, path="/recommendations")
+    assert status == 400 and out["__type"] == "SerializationException" and "unpaired UTF-16 surrogate" in out["message"]
+    status, _, out = send("CreateDatasetGroup", b'{"name": "g\\udfff"}')
+    assert status == 400 and out["__type"] == "SerializationException"
+    paired = b'{"campaignArn": "arn:aws:personalize:eu-west-1:1:campaign/c", "userId": "u\\ud83d\\ude00"}'
+    status, _, out = send(None, paired, path="/recommendations")      # an emoji: on to the campaign check
+    assert status == 400 and out["__type"] == "InvalidInputException" and "does not exist" in out["message"]

@@ -1,0 +1,28 @@
+"""JSON text that is not Unicode: an unpaired UTF-16 surrogate escape (``"\\ud800"``) is valid JSON, but the
+string it decodes to cannot be encoded as UTF-8, so it can never be stored, hashed or answered. Request
+bodies (protocol/dispatch), ``properties`` strings (data/records) and batch input lines (api/batch) are
+checked with :func:`lone_surrogate` right after they are decoded."""
+
+from __future__ import annotations
+
+import json
+import re
+
+#: A JSON escape of a UTF-16 surrogate (``\\ud800``-``\\udfff``): a pair encodes one character, a lone one none.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def lone_surrogate(text: str | bytes, doc) -> bool:
+    """True when ``doc``, the JSON document decoded from ``text``, holds a string with an unpaired UTF-16
+    surrogate. ``text`` is looked at first: without a surrogate escape in it (one search) nothing is
+    decoded to check."""
+    if isinstance(text, bytes):
+        if b"\\u" not in text or not _SURROGATE_ESCAPE.search(text.decode("latin-1")):
+            return False
+    elif "\\u" not in text or not _SURROGATE_ESCAPE.search(text):
+        return False
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
