@@ -50,8 +50,10 @@ UNDEFINED_SOURCE = "SOURCE_NAME_UNDEFINED"
 REPORT_HEADER = ("METRIC_NAME", "EVENT_TYPE", "VALUE", "MATH_FUNCTION", "EVENT_ATTRIBUTION_SOURCE", "TIMESTAMP")
 #: Store kind of the metric attribution resource.
 KIND = "metric-attribution"
-#: Recommendation IDs remembered per account/region (oldest forgotten first).
-MAX_LOGGED_RECOMMENDATIONS = 1_000_000
+#: Recommendation IDs remembered per account/region (oldest forgotten first; ~150 bytes each, so a
+#: long-running server stays within ~15 MB; an event naming an older one counts as UNDEFINED, as one
+#: naming an unknown ID does).
+MAX_LOGGED_RECOMMENDATIONS = 100_000
 
 _NUMERIC = ("int", "long", "float", "double")
 _SUM = re.compile(r"\s*SUM\s*\(\s*(ITEMS|INTERACTIONS)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*", re.I)

@@ -778,6 +778,29 @@ class DatasetGroupData:
         ds = self.datasets.get("INTERACTIONS")
         return None if ds is None else ds.arrays(event_type, event_value_threshold)
 
+    def user_rows(self, user_id: str | None, dataset_type: str = "INTERACTIONS") -> np.ndarray:
+        """int64 rows (any order) of ``user_id``'s events in the Interactions (or Action interactions)
+        dataset: the user's own rows and the anonymous rows of the sessions linked to the user; for an ID
+        that is only a sessionId, that session's anonymous rows (spec 40 §5). Empty for an unknown ID or
+        a missing dataset. What the models fold in and what filters on ``Interactions`` look at."""
+        ds = self.dataset(dataset_type)
+        if ds is None or user_id is None:
+            return np.empty(0, np.int64)
+        st = ds._state
+        ufield = _EVENT_FIELDS[ds.dataset_type][0]
+        code = self.users.code(user_id, add=False)
+        anon_sessions = self._user_sessions.get(code, ()) if code >= 0 else ()
+        if code < 0:
+            s = self.sessions.code(user_id, add=False)
+            anon_sessions = (s,) if s >= 0 else ()
+        parts = [st.rows_of(ufield, code)] if code >= 0 else []
+        for s in list(anon_sessions):
+            r = st.rows_of(_SESSION, s)
+            parts.append(r[st.cols[ufield][r] < 0])
+        if not parts:
+            return np.empty(0, np.int64)
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
     def user_items(self, user_id: str | None, event_types: tuple[str, ...] | None = None) -> np.ndarray:
         """int32 item codes of ``user_id``'s interactions, oldest first (bulk and streamed alike), or an
         empty array for an unknown user. Streamed events are visible at once; the anonymous events of
@@ -790,18 +813,9 @@ class DatasetGroupData:
         if ds is None or user_id is None:
             return np.empty(0, np.int32)
         st = ds._state
-        code = self.users.code(user_id, add=False)
-        anon_sessions = self._user_sessions.get(code, ()) if code >= 0 else ()
-        if code < 0:
-            s = self.sessions.code(user_id, add=False)
-            anon_sessions = (s,) if s >= 0 else ()
-        parts = [st.rows_of("USER_ID", code)] if code >= 0 else []
-        for s in list(anon_sessions):
-            r = st.rows_of(_SESSION, s)
-            parts.append(r[st.cols["USER_ID"][r] < 0])
-        if not parts:
+        rows = self.user_rows(user_id)
+        if not len(rows):
             return np.empty(0, np.int32)
-        rows = np.concatenate(parts) if len(parts) > 1 else parts[0]
         if event_types is not None:
             if "EVENT_TYPE" not in st.cols:
                 return np.empty(0, np.int32)

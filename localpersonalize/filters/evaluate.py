@@ -68,10 +68,9 @@ def recent_targets(data, user_id: str | None, event_types: Iterable[str] | None,
 def _user_event_rows(data, user_id, dataset: str) -> tuple[np.ndarray, np.ndarray]:
     """(target codes, event-type codes) of the user's most recent events per event type."""
     ds = data.dataset(dataset)
-    code = data.users.code(user_id, add=False) if user_id is not None and ds is not None else -1
-    if code < 0:
+    rows = data.user_rows(user_id, dataset)      # the user's own events and those of their sessions
+    if not len(rows):
         return np.empty(0, np.int32), np.empty(0, np.int32)
-    rows = np.flatnonzero(ds.codes("USER_ID") == code)
     target = ds.codes("ITEM_ID" if dataset == "INTERACTIONS" else "ACTION_ID")[rows]
     events = ds.codes("EVENT_TYPE")[rows] if ds.schema.field("EVENT_TYPE") else np.full(len(rows), -1, np.int32)
     limit = RECENT_PER_EVENT_TYPE[dataset]

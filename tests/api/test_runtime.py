@@ -302,3 +302,23 @@ def test_related_items_do_not_react_to_new_events(rt, world):
     before = _ids(rt.get_recommendations(campaignArn=world["sims"], itemId="i2", userId="u8", numResults=10))
     stream(world["group"], "u8", _horror_clicks(), at=1_800_000_100)
     assert _ids(rt.get_recommendations(campaignArn=world["sims"], itemId="i2", userId="u8", numResults=10)) == before
+
+
+def test_an_interactions_filter_counts_anonymous_session_events_and_then_the_linked_user(rt, personalize, world):
+    """The events of a sessionId without userId are the session's history for the models and for filters
+    alike; once an event carries both IDs they are the user's (spec 40 §5)."""
+    flt = make_filter(personalize, world, "no-clicked-anon", 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")')
+    ds = group_data(world["group"]).dataset("INTERACTIONS")
+    ds.put_records([{"USER_ID": None, "ITEM_ID": "i10", "TIMESTAMP": 1_700_100_000, "EVENT_TYPE": "click"}],
+                   sessions=["anon-s1"])
+
+    def ranked(user):
+        answer = rt.get_personalized_ranking(campaignArn=world["pr"], userId=user, inputList=["i10", "i11", "i12"],
+                                             filterArn=flt)
+        return [i["itemId"] for i in answer["personalizedRanking"]]
+
+    assert "i10" not in ranked("anon-s1") and len(ranked("anon-s1")) == 2
+    assert "i10" in ranked("linked-user")                   # not linked yet: not this user's click
+    ds.put_records([{"USER_ID": "linked-user", "ITEM_ID": "i11", "TIMESTAMP": 1_700_100_001, "EVENT_TYPE": "click"}],
+                   sessions=["anon-s1"])
+    assert ranked("linked-user") == ["i12"]                 # the session's i10 and the user's own i11
