@@ -784,14 +784,13 @@ def recommend_actions(served: Served, user_id: str, k: int, *, now: float, allow
     exploration over the actions (campaign ``itemExplorationConfig``): explored actions score 0.0
     (spec 30 §10.5). Codes index the group's ``actions``."""
     n = len(served.data.actions)
-    codes, scores = training.recommend_actions(served.trained, served.data, user_id, n, now=now, allowed=allowed)
+    codes, scores, candidates = training.recommend_actions(served.trained, served.data, user_id, n, now=now,
+                                                           allowed=allowed)
     config = served.exploration()
-    if config is None or config.weight <= 0 or not len(codes):
+    if config is None or config.weight <= 0 or not candidates.any():
         return Ranked.of(codes[:k], scores[:k])
-    eligible = np.zeros(n, bool)
-    eligible[codes] = True  # not expired, outside its repeat window, allowed by the filter
     counts, ages = _action_stats(served.data)
-    pool = expl.exploration_pool(ages, config.age_cut_off_days, eligible)
+    pool = expl.exploration_pool(ages, config.age_cut_off_days, candidates)
     out_codes, out_scores, _ = expl.blend(codes, scores, k, pool, expl.exploration_bonus(counts, 0.0),
                                           config.weight, expl.request_seed(EXPLORATION_SEED, served.recipe.name,
                                                                            user_id))

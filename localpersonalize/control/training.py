@@ -398,26 +398,37 @@ def user_history_at_training(trained: TrainedModel, group_data, user_id: str | N
 
 
 def recommend_actions(trained: TrainedModel, group_data, user_id: str, k: int, now: float | None = None,
-                      allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                      allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """GetActionRecommendations for ``user_id`` from a Next-Best-Action TrainedModel on the current data
-    (real time: streamed item and action interactions count). Returns ``(action codes int32[k'],
-    scores float64[k'])`` of the group's ``actions`` index (engine ``recommend_actions`` rules: expired
-    and repeat-window actions left out, ties by VALUE, 0.0 scores before the data gate). ``now``: epoch
-    seconds (default: the newest event at training time); ``allowed``: bool[n_actions] (filters)."""
+    (real time: streamed item and action interactions count; the Actions dataset's VALUE,
+    EXPIRATION_TIMESTAMP and REPEAT_FREQUENCY as they are now, PutActions included). Returns
+    ``(action codes int32[k'], scores float64[k'], candidates bool[n_actions])``: the model's ranking of
+    its actions (engine ``recommend_actions`` rules: expired and repeat-window actions left out, ties by
+    VALUE, 0.0 scores before the data gate) and every action of the group's ``actions`` index that may
+    be recommended now under the same rules, those added since training included (exploration's pool).
+    ``now``: epoch seconds (default: the newest event at training time); ``allowed``: bool[n_actions]
+    (filters)."""
     model = trained.model
+    n_model, n_all = model.actions.n_actions, len(group_data.actions)
+    now = model.now if now is None else float(now)
     history = user_history(group_data, user_id, trained.n_items)
     acts = action_data(group_data)
     code = group_data.users.code(user_id, add=False) if user_id is not None else -1
     a_idx, taken = np.zeros(0, np.int64), np.zeros(0, bool)
-    last = None
-    if acts is not None and code >= 0:
-        sel = (acts.user_idx == code) & (acts.action_idx < model.actions.n_actions)
+    last = np.full(n_all, np.nan)
+    candidates = np.ones(n_all, bool)
+    if acts is not None:
+        mine = acts.user_idx == code if code >= 0 else np.zeros(len(acts.user_idx), bool)
+        took = mine & acts.taken
+        np.fmax.at(last, acts.action_idx[took], acts.timestamp[took].astype(np.float64))
+        sel = mine & (acts.action_idx < n_model)
         a_idx, taken = acts.action_idx[sel], acts.taken[sel]
-        last = np.full(model.actions.n_actions, np.nan)
-        np.fmax.at(last, a_idx[taken], acts.timestamp[sel][taken].astype(np.float64))
+        candidates &= engine.nba.available_actions(acts, now, last)[:n_all]
     if allowed is not None:
-        allowed = np.asarray(allowed, bool)[:model.actions.n_actions]
-    return model.recommend_actions(history, (a_idx, taken), k, now=now, last_taken=last, allowed=allowed)
+        candidates &= np.asarray(allowed, bool)[:n_all]
+    codes, scores = model.recommend_actions(history, (a_idx, taken), k, now=now, last_taken=last,
+                                            allowed=candidates[:n_model], current=acts)
+    return codes, scores, candidates
 
 
 def users_for_item_sets(trained: TrainedModel, item_sets: list, k: int) -> list[tuple[np.ndarray, np.ndarray]]:

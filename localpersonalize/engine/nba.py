@@ -70,6 +70,17 @@ class ActionData:
     repeat_days: np.ndarray
 
 
+def available_actions(actions: ActionData, now: float, last_taken: np.ndarray | None = None) -> np.ndarray:
+    """bool[n_actions]: the actions that may be recommended at ``now`` (epoch seconds): not expired
+    (EXPIRATION_TIMESTAMP ≤ now), and not inside their REPEAT_FREQUENCY window (days) since
+    ``last_taken`` (float64[n_actions] epoch seconds of the user's latest TAKEN, NaN = never; None = no
+    window) (guide L7390-L7420)."""
+    ok = ~(actions.expiration <= now)
+    if last_taken is not None:
+        ok &= ~(np.asarray(last_taken, np.float64) + np.nan_to_num(actions.repeat_days, nan=-1.0) * DAY > now)
+    return ok
+
+
 def _logit(p):
     return np.log(p) - np.log1p(-p)
 
@@ -185,24 +196,25 @@ class NextBestActionModel:
         return 1.0 / (1.0 + np.exp(-(F @ self.weights)))
 
     def recommend_actions(self, item_history, action_events=None, k: int = 5, now: float | None = None,
-                          last_taken: np.ndarray | None = None, allowed: np.ndarray | None = None
-                          ) -> tuple[np.ndarray, np.ndarray]:
+                          last_taken: np.ndarray | None = None, allowed: np.ndarray | None = None,
+                          current: ActionData | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` actions for one user: ``(actions int32[k'], scores float64[k'])``.
 
         Order: descending score, then descending VALUE (no value ranks last), then action index.
         Never returns an action expired at ``now`` (epoch seconds; default the training ``now``), one
         whose REPEAT_FREQUENCY window since ``last_taken`` (float64[n_actions] epoch seconds of the
         user's latest TAKEN, NaN = never) still runs, or one with ``allowed`` False (bool[n_actions],
-        e.g. a filter). Scores are 0.0 without personalization (data gate).
+        e.g. a filter). VALUE, EXPIRATION_TIMESTAMP and REPEAT_FREQUENCY are ``current``'s (the Actions
+        dataset now; its first ``n_actions`` entries are this model's actions) or, by default, those
+        of training. Scores are 0.0 without personalization (data gate).
         """
         now = self.now if now is None else float(now)
         s = self.scores_for(item_history, action_events)
-        ok = ~(self.actions.expiration <= now)
-        if last_taken is not None:
-            ok &= ~(np.asarray(last_taken) + np.nan_to_num(self.actions.repeat_days, nan=-1.0) * DAY > now)
+        acts, n = (self.actions if current is None else current), len(s)
+        ok = available_actions(acts, now, last_taken)[:n]
         if allowed is not None:
-            ok &= np.asarray(allowed, bool)
-        val = np.nan_to_num(self.actions.value, nan=-np.inf)
+            ok &= np.asarray(allowed, bool)[:n]
+        val = np.nan_to_num(acts.value[:n], nan=-np.inf)
         order = np.lexsort((np.arange(len(s)), -val, -s))
         order = order[ok[order]][:k]
         return order.astype(np.int32), s[order]

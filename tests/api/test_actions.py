@@ -168,3 +168,28 @@ def test_put_action_interactions_change_the_next_answer(rt, world):
     boto3.client("personalize-events").put_action_interactions(trackingId=tracking, actionInteractions=[
         {"actionId": "a3", "userId": "u4", "sessionId": "s4", "timestamp": world["now"] - 60, "eventType": "Taken"}])
     assert "a3" not in _actions(rt.get_action_recommendations(campaignArn=world["main"]["plain"], userId="u4"))
+
+
+def _put_actions(world, actions):
+    p = boto3.client("personalize")
+    arn = [d for d in p.list_datasets(datasetGroupArn=world["main"]["group"])["datasets"]
+           if d["datasetType"].upper() == "ACTIONS"][0]["datasetArn"]
+    boto3.client("personalize-events").put_actions(datasetArn=arn, actions=[
+        {"actionId": action_id, "properties": json.dumps(props)} for action_id, props in actions])
+
+
+def test_an_action_put_after_training_is_explored_at_once_with_score_0(rt, world):
+    _put_actions(world, [("fresh", {"value": 4, "creationTimestamp": world["now"] - 60})])
+    explored = rt.get_action_recommendations(campaignArn=world["main"]["explore"], userId="u2")["actionList"]
+    assert {"actionId": "fresh", "score": 0.0} in explored            # a new action: exploration's pool
+    assert "fresh" not in _actions(rt.get_action_recommendations(campaignArn=world["main"]["plain"], userId="u2",
+                                                                 numResults=100))   # the model never saw it
+
+
+def test_an_action_put_with_a_past_expiration_is_no_longer_recommended(rt, world):
+    assert _actions(rt.get_action_recommendations(campaignArn=world["main"]["plain"], userId="u2"))[0] == "a0"
+    _put_actions(world, [("a0", {"value": 5, "expirationTimestamp": world["now"] - 10,
+                                 "creationTimestamp": world["now"] - 20 * DAY})])
+    for campaign in ("plain", "explore"):
+        assert "a0" not in _actions(rt.get_action_recommendations(campaignArn=world["main"][campaign], userId="u2",
+                                                                  numResults=100))
