@@ -24,10 +24,10 @@ Prints p50/p95 in ms and the ratio of p50 to the floor, with the load average be
 functions). To compare with an older tree: ``PYTHONPATH=<old tree> python bench/runtime_latency.py``
 (without the answer cache, "cold" and "repeat" are the same path).
 
-Note (2-core container, load 1.6, after the answer and mask caches): floor 0.52 ms; 100k items repeat
-0.64 ms (1.2x), filtered repeat 0.66 ms (1.3x), cold 5.6 ms (10.7x, before: 6.2-6.4 ms for every request).
-Under load the cold path's CPU time is about twice its wall-clock time: OpenBLAS's second thread spins
-after each per-request one-thread block is released (OPENBLAS_NUM_THREADS=1 halves cold at load 3.7).
+Note (quiet 2-core container, end of the third session): floor 0.54 ms; 100k items repeat 0.58 ms (1.1x),
+filtered repeat 0.58 ms (1.1x), first request 3.2 ms (6.0x), filtered first 3.6 ms (6.6x); 750k first 14 ms.
+The process's CPU of a first request is about twice its wall-clock time: OpenBLAS's second thread spins
+after each per-request one-thread block is released (OPENBLAS_NUM_THREADS=1 does not make it faster).
 """
 
 from __future__ import annotations
