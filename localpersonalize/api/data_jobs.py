@@ -50,7 +50,7 @@ class DataSource:
     def streams(self) -> list:
         """One lazy iterable of byte chunks per file, with the file's size (:class:`SizedChunks`, for
         ``parse_csv``); a file that has gone meanwhile raises :class:`ImportFailure` while it is read."""
-        return [SizedChunks(self._chunks(f), self._size(f)) for f in self.files]
+        return [SizedChunks(self._chunks(f), self._size(f), f"s3://{self.bucket}/{f}") for f in self.files]
 
     def _size(self, key) -> int:
         try:

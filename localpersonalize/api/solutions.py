@@ -153,7 +153,8 @@ def delete_solution(ctx, p):
 @operation("CreateSolutionVersion")
 def create_solution_version(ctx, p):
     """Real training in the background; `trainingMode` FULL, or UPDATE (User-Personalization, after an
-    ACTIVE FULL version; retrains fully); quota of versions in progress."""
+    ACTIVE FULL version; folds the new users and items into that model, no retraining); quota of versions
+    in progress."""
     store = ctx.store
     with store.lock:
         solution = store.get("solution", p["solutionArn"])

@@ -1092,7 +1092,13 @@ def _parse_header(line: bytes, schema: Schema) -> list[str]:
     text = _decode(line, 1).strip()
     if not text:
         raise ImportFailure("The CSV file is empty: the first line must be a header naming the schema fields")
-    names = [h.strip() for h in next(csv.reader([text]))]
+    if "\r" in text:
+        raise ImportFailure("Malformed CSV at line 1: a carriage return (\\r) inside the header; lines must end "
+                            "with \\n or \\r\\n (a file saved with \\r line endings reads as one line)")
+    try:
+        names = [h.strip() for h in next(csv.reader([text]))]
+    except csv.Error as e:
+        raise ImportFailure(f"Malformed CSV at line 1 (the header): {e}") from None
     seen = set()
     for h in names:
         if h in seen:
@@ -1267,10 +1273,11 @@ class _BlockWork:
 class SizedChunks:
     """An iterable of ``bytes`` chunks (``chunks``) whose total is ``size`` bytes: the length hint
     (``operator.length_hint``) :func:`parse_csv` sizes its arrays with (one allocation per column for the
-    whole file instead of a copy at every doubling). ``size`` 0: unknown."""
+    whole file instead of a copy at every doubling). ``size`` 0: unknown. ``name``: where the file comes
+    from (an ``s3://`` URI), named by the failure of an import of several files."""
 
-    def __init__(self, chunks: Iterable[bytes], size: int):
-        self.chunks, self.size = chunks, int(size)
+    def __init__(self, chunks: Iterable[bytes], size: int, name: str | None = None):
+        self.chunks, self.size, self.name = chunks, int(size), name
 
     def __iter__(self):
         return iter(self.chunks)

@@ -252,7 +252,8 @@ class Dataset:
     def import_files(self, files: Iterable, mode: str = "FULL") -> int:
         """A dataset import job: parse every CSV file (one per S3 object) and apply them as one import.
 
-        ``files``: each file as ``bytes`` or an iterable of ``bytes`` chunks. With ``FULL`` the first file
+        ``files``: each file as ``bytes`` or an iterable of ``bytes`` chunks (a ``SizedChunks`` with a ``name``
+        has it named in the failure when there are several files). With ``FULL`` the first file
         replaces the bulk rows and the others add to them. Rules: ``INCREMENTAL`` needs bulk data
         imported before (guide L8672: the first import can only be FULL); an import into an Interactions
         or Action interactions dataset must bring at least 1000 records (guide L8680). Atomic: when any
@@ -263,7 +264,16 @@ class Dataset:
         if mode == "INCREMENTAL" and not self.bulk_imported:
             raise ImportFailure("importMode INCREMENTAL needs bulk data imported before: the first import "
                                 "job of a dataset must use FULL")
-        tables = [parse_csv(data, self.schema, self.dataset_type) for data in files]
+        files = list(files)
+        tables = []
+        for data in files:
+            try:
+                tables.append(parse_csv(data, self.schema, self.dataset_type))
+            except ImportFailure as exc:  # a folder's files each count their own lines: say which one
+                name = getattr(data, "name", None)
+                if len(files) > 1 and name:
+                    raise ImportFailure(f"{name}: {exc.reason}") from None
+                raise
         if self.dataset_type in _EVENT_FIELDS:
             check_min_interactions(sum(t.n_rows for t in tables))
         with self.group.lock:
@@ -631,7 +641,9 @@ class Dataset:
 
 
 def _csv_cell(value: str) -> str:
-    """One CSV cell, quoted when needed (RFC 4180; the guide escapes ``"`` inside quotes, L4819)."""
+    """One CSV cell, quoted when needed (RFC 4180; the guide escapes ``"`` inside quotes, L4819); a ``\\``
+    is written ``\\\\``, since the importer reads ``\\`` as an escape, so an export imports back unchanged."""
+    value = value.replace("\\", "\\\\")
     if any(ch in value for ch in ',"\n\r') or value != value.strip():
         return '"' + value.replace('"', '""') + '"'
     return value

@@ -58,6 +58,15 @@ def test_import_from_a_folder_reads_its_first_level_csv_files(world):
     assert len(body.decode().splitlines()) == 1201
 
 
+def test_a_folder_import_failure_names_the_file_and_its_line(world):
+    s3 = world["s3"]
+    s3.put_object(Bucket="bucket", Key="bad/a.csv", Body=(HEADER + rows(600)).encode())
+    s3.put_object(Bucket="bucket", Key="bad/b.csv", Body=(HEADER + rows(1) + "u9,i9,oops,click\n" + rows(600)).encode())
+    job = import_job(world, world["Interactions"], "s3://bucket/bad/")
+    assert job["status"] == "CREATE FAILED"
+    assert job["failureReason"].startswith("s3://bucket/bad/b.csv: Column TIMESTAMP") and "line 3" in job["failureReason"]
+
+
 def test_file_locations_are_refused_as_the_service_refuses_them(world, tmp_path):
     data = tmp_path / "data.csv"
     data.write_text(HEADER + rows(1000))

@@ -140,6 +140,8 @@ def test_empty_file_body_gives_empty_table():
     (b"user_id,ITEM_ID,TIMESTAMP\nu1,i1,964982703\n", ["'user_id'", "did you mean USER_ID"]),
     (b"USER_ID,ITEM_ID,TIMESTAMP,USER_ID\n", ["USER_ID", "more than once"]),
     (b"", ["empty"]),
+    (b"USER_ID,ITEM_ID,TIMESTAMP\r" + b"u1,i1,964982703\r" * 3, ["line 1", "carriage return", "\\r line endings"]),
+    (b"USER_ID,ITEM_ID\r,TIMESTAMP\nu1,i1,964982703\n", ["line 1", "carriage return"]),
 ])
 def test_header_failures(data, parts):
     with pytest.raises(ImportFailure) as e:

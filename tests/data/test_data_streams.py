@@ -258,6 +258,18 @@ def test_export_of_items_keeps_the_latest_record_per_id():
     assert ds.export_csv("ALL")[0].decode().splitlines() == ["ITEM_ID,GENRES", "a,Kids", "b,Comedy|Horror"]
 
 
+def test_an_export_imports_back_unchanged_with_backslashes_quotes_and_commas():
+    g = DatasetGroupData()
+    items = schema("Items", f("ITEM_ID", "string"), f("GENRES", ["null", "string"], categorical=True))
+    ds = g.create_dataset("Items", items)
+    ds.put_records([{"ITEM_ID": "a\\b", "GENRES": 'say "hi", then\\go'}, {"ITEM_ID": "ab", "GENRES": "Kids"}])
+    text = ds.export_csv("ALL")[0]
+    again = DatasetGroupData().create_dataset("Items", items)
+    again.import_files([text])
+    assert sorted(again.column("ITEM_ID").tolist()) == ["a\\b", "ab"]      # not merged into "ab"
+    assert again.column("GENRES").tolist() == ds.column("GENRES").tolist()
+
+
 # ----- data deletion (spec 40 §11)
 def test_delete_users_removes_every_record_of_theirs(group):
     inter, users = group.dataset("INTERACTIONS"), group.dataset("USERS")
