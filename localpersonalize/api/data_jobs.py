@@ -105,7 +105,8 @@ def create_dataset_export_job(ctx, p):
         group_data = store.get("dataset-group", dataset.parent).extra["data"]
 
     def work():
-        data, _ = group_data.dataset(dtype).export_csv(mode)
+        with group_data.reading():  # the rows of one moment, while events go on
+            data, _ = group_data.dataset(dtype).export_csv(mode)
         try:
             moto_compat.s3_write(ctx.account_id, bucket, f"{prefix}{p['jobName']}/{dtype}_part_00000.csv", data)
         except moto_compat.S3Error as exc:

@@ -334,13 +334,17 @@ def train(recipe, group_data, event_type: str | None, solution_config: dict | No
     excluded_events = _excluded(config, "INTERACTIONS")
     threshold = config.get("eventValueThreshold")
     use_threshold = threshold not in (None, "") and not domain and "EVENT_VALUE" not in excluded_events
-    data = snapshot(group_data, event_type, float(threshold) if use_threshold else None, case_insensitive=domain)
-    ds = group_data.dataset("INTERACTIONS")
-    _check_requirements(recipe, group_data, lambda e: int(_event_mask(ds, e, True).sum()))
-    reason = engine.check_minimum_data(data)
-    if reason:
-        raise FailedWork(reason)
-    data = limit_items(data, recipe.requires.max_items, item_created(group_data, data.n_items))
+    with group_data.reading():  # one moment of the data, while events and imports go on in other threads
+        data = snapshot(group_data, event_type, float(threshold) if use_threshold else None, case_insensitive=domain)
+        ds = group_data.dataset("INTERACTIONS")
+        _check_requirements(recipe, group_data, lambda e: int(_event_mask(ds, e, True).sum()))
+        reason = engine.check_minimum_data(data)
+        if reason:
+            raise FailedWork(reason)
+        data = limit_items(data, recipe.requires.max_items, item_created(group_data, data.n_items))
+        fam = engine.family(recipe.name)
+        features = item_metadata(group_data, data.n_items, _excluded(config, "ITEMS")) if fam == "similar_items" else None
+        actions = action_data(group_data) if fam == "nba" else None
     params = recipe.engine_parameters
     if domain:
         # Recommenders are trained "with the best configuration" (guide L641), not with the backing
@@ -350,9 +354,6 @@ def train(recipe, group_data, event_type: str | None, solution_config: dict | No
     params.update(config.get("featureTransformationParameters") or {})
     params.update(config.get("algorithmHyperParameters") or {})
     name = recipe.name
-    fam = engine.family(name)
-    features = item_metadata(group_data, data.n_items, _excluded(config, "ITEMS")) if fam == "similar_items" else None
-    actions = action_data(group_data) if fam == "nba" else None
     tuned = None
     try:
         if mode == "UPDATE":
