@@ -366,9 +366,9 @@ def _explore_block(served: Served, codes: np.ndarray, scores: np.ndarray, reason
     served config has none (no config, weight 0, no interactions). ``codes`` int[n, L] / ``scores``
     float64[n, L] -1 / NaN padded; ``reasons`` (:func:`recommend_rows`) n lists of reason lists or None
     (none anywhere); ``allowed_all`` bool[n or 1, n_catalogue]; ``seed_keys`` the n users (request_seed
-    keys); ``score_of(rows, codes)`` the explored items' scores. The pool's age filter and the bonus are
-    computed once for the block; each row's draws come from its own key, so a row equals the same request
-    served alone. Returns ``(codes int64[n, k], scores float64[n, k], reasons)`` as
+    keys); ``score_of(rows, codes)`` the explored items' scores. The pool's age filter and the bonus come
+    from the draw table kept per data state (:func:`_draw_table`), each row's filter takes its items out of
+    it, and each row's draws come from its own key, so a row equals the same request served alone. Returns ``(codes int64[n, k], scores float64[n, k], reasons)`` as
     :func:`recommend_rows` does."""
     config = served.exploration()
     ds = served.data.dataset("INTERACTIONS")
@@ -496,7 +496,7 @@ def _v2_rank(model, log_p, tail, eligible, k):
     eligible = np.broadcast_to(eligible, log_p.shape)
     out_idx = np.full((n_rows, k), -1, np.int64)
     out_vals = np.full((n_rows, k), np.nan)
-    reasons: list = [[] for _ in range(n_rows)]
+    reasons: list = [None] * n_rows                        # every row is set below: quick or slow
     quick = np.zeros(n_rows, bool)
     if 0 < k < V2_CANDIDATES:
         masked = log_p if every else np.where(eligible, log_p, -np.inf)
@@ -508,7 +508,8 @@ def _v2_rank(model, log_p, tail, eligible, k):
                 quick = (np.isfinite(s[:, 0]) & ((above if every else np.count_nonzero(masked >= s, axis=1)) == k)
                          & (above <= V2_CANDIDATES) & ~np.isfinite(tail).any(axis=1))
             out_idx[quick], out_vals[quick] = idx[quick], np.exp(vals[quick])
-            reasons = [[[] for _ in range(k)] if q else None for q in quick.tolist()]
+            for r in np.flatnonzero(quick).tolist():
+                reasons[r] = [[] for _ in range(k)]
     slow = np.flatnonzero(~quick)
     if len(slow):
         c_idx, c_vals = _rank(log_p[slow], tail[slow], min(V2_CANDIDATES, log_p.shape[1]))
