@@ -48,6 +48,7 @@ import regex
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from . import pages
 from .schemas import ID_FIELDS, TIMESTAMP_FIELDS, Field, Schema, canonical_dataset_type
 
 __all__ = [
@@ -111,11 +112,15 @@ class StringColumn:
     """A string column stored as codes into a dictionary of distinct values.
 
     ``codes``: int32[n], index into ``dictionary``, ``-1`` for null;
-    ``dictionary``: list of distinct ``str`` values (order unspecified).
+    ``dictionary``: list of distinct ``str`` values (order unspecified);
+    ``positions``: ``{value: index in dictionary}`` when it was made with the
+    column (on a worker thread, so that interning into a fresh
+    :class:`~localpersonalize.data.datasets.IdIndex` has nothing left to hash), else ``None``.
     """
 
     codes: np.ndarray
     dictionary: list
+    positions: dict | None = None
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -451,14 +456,14 @@ _TENS = [10**k for k in range(1, 19)]
 
 
 def _decimal_bytes(v: np.ndarray) -> int:
-    """Bytes of the canonical decimal texts of the int64 values ``v`` (no ``+``, no leading zero, ``-``
-    only before a negative value), summed; counted with one comparison pass per digit count between the
-    smallest and the largest value."""
+    """Bytes of the canonical decimal texts of the integer values ``v`` (int32 or int64; no ``+``, no
+    leading zero, ``-`` only before a negative value), summed; counted with one comparison pass per digit
+    count between the smallest and the largest value."""
     if not len(v):
         return 0
     lo, hi = int(v.min()), int(v.max())
     if lo < 0:
-        if lo == np.iinfo(np.int64).min:  # no absolute value in int64
+        if lo == np.iinfo(v.dtype).min:  # no absolute value in its dtype
             return -1
         return _decimal_bytes(np.abs(v)) + int(np.count_nonzero(v < 0))
     total = len(v)
@@ -469,12 +474,18 @@ def _decimal_bytes(v: np.ndarray) -> int:
     return total
 
 
-def _read_typed(block: _Block, names: list, schema: Schema, ints: Mapping) -> dict | None:
-    """``{column name: Arrow array}`` of a plain block read with its integer columns typed (``ints``:
-    column name -> True for those, which become int64; the others stay binary), or ``None`` when the
-    block must take the careful path (:func:`_read_block`). A block of integer columns only is read by
-    polars (about 30% less CPU than pyarrow's reader); a block with text columns by pyarrow, which hands
-    them over as binary without a copy.
+_POLARS_INT = {32: pl.Int32, 64: pl.Int64}
+_ARROW_INT = {32: pa.int32(), 64: pa.int64()}
+_NUMPY_INT = {pa.int32(): np.int32, pa.int64(): np.int64}
+
+
+def _read_typed(block: _Block, names: list, schema: Schema, bits: Mapping) -> dict | None:
+    """``{column name: Arrow array}`` of a plain block read with its integer columns typed (``bits``:
+    column name -> 32 or 64 for those, which become int32 / int64; 0 for the others, which stay binary),
+    or ``None`` when the block must take the careful path (:func:`_read_block`) or a value does not fit
+    its type. A block of integer columns only is read by polars (about 30% less CPU than pyarrow's
+    reader; one thread per block, as the blocks are read on two threads); a block with text columns by
+    pyarrow, which hands them over as binary without a copy.
 
     The typed read only stands when it is provably what the careful path would read: the block's byte
     count must equal, summed over its rows, the bytes of the binary values plus the canonical decimal
@@ -487,12 +498,13 @@ def _read_typed(block: _Block, names: list, schema: Schema, ints: Mapping) -> di
     quotes, so every row then has all its fields). String columns read as integers must also have no
     negative value (their canonical-ID path is for digits).
     """
-    by_polars = all(ints[name] for name in names)
+    by_polars = all(bits[name] for name in names)
     if by_polars:
         data = block.data if isinstance(block.data, bytes) else bytes(block.data)
         try:
-            frame = pl.read_csv(data, has_header=False, new_columns=names, schema={name: pl.Int64 for name in names},
-                                truncate_ragged_lines=False, raise_if_empty=False)
+            frame = pl.read_csv(data, has_header=False, new_columns=names,
+                                schema={name: _POLARS_INT[bits[name]] for name in names},
+                                truncate_ragged_lines=False, raise_if_empty=False, n_threads=1, quote_char=None)
         except (pl.exceptions.PolarsError, pl.exceptions.PanicException):
             return None
         rows = frame.height
@@ -500,7 +512,8 @@ def _read_typed(block: _Block, names: list, schema: Schema, ints: Mapping) -> di
         columns = [c.to_arrow() if c.null_count() else _arrow(c.to_numpy()) for c in frame.get_columns()]
     else:
         try:
-            table = _read_csv(block.data, names, False, {n: pa.int64() if ints[n] else pa.binary() for n in names})
+            table = _read_csv(block.data, names, False,
+                              {n: _ARROW_INT[bits[n]] if bits[n] else pa.binary() for n in names})
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
         rows = table.num_rows
@@ -510,7 +523,7 @@ def _read_typed(block: _Block, names: list, schema: Schema, ints: Mapping) -> di
     for name, a in zip(names, columns):
         nulls += a.null_count
         if pa.types.is_integer(a.type):
-            v = _filled(a, np.int64, 0)
+            v = _filled(a, _NUMPY_INT[a.type], 0)
             if schema.field(name).type == "string" and len(v) and int(v.min()) < 0:
                 return None
             size += _decimal_bytes(v) - a.null_count  # a null (empty cell) has no text, not "0"
@@ -702,7 +715,7 @@ def _factorize_ints(parts: list, n: int, present: np.ndarray | None = None,
     value, when the caller has it): no sort, no hash, O(n + max); when they run without a gap from the
     smallest to the largest, a code is the value less the smallest (no table look-up). Others are hashed
     (pyarrow ``dictionary_encode``) and only the distinct values are sorted."""
-    codes = np.empty(n, np.int32) if out is None else out
+    codes = pages.empty(n, np.int32) if out is None else out
     live = None
     if present is None:
         live = [v if null is None else v[~null] for v, null in parts]
@@ -750,13 +763,13 @@ def _factorize_ints(parts: list, n: int, present: np.ndarray | None = None,
 
 
 def _canonical_ints(a: pa.Array) -> np.ndarray | None:
-    """int64[n] (0 for null) when every value of ``a`` is a canonical decimal (digits only, no sign, no
-    blank, no leading zero), else ``None``. Such IDs are interned as integers: their text is ``str`` of
+    """int64[n] (0 for null; int32 when :func:`_read_typed` read it so) when every value of ``a`` is a
+    canonical decimal (digits only, no sign, no blank, no leading zero), else ``None``. Such IDs are interned as integers: their text is ``str`` of
     the number, so ``007`` and ``7`` stay two IDs (and take the general path)."""
     if a.null_count == len(a):
         return None
     if pa.types.is_integer(a.type):  # read typed by :func:`_read_typed`, which proved the text canonical
-        return _filled(a, np.int64, 0)
+        return _filled(a, _NUMPY_INT[a.type], 0)
     offsets = np.frombuffer(a.buffers()[1], np.int32)[a.offset:a.offset + len(a) + 1]
     data = np.frombuffer(a.buffers()[2], np.uint8)
     first = data[np.minimum(offsets[:-1], len(data) - 1)]
@@ -830,7 +843,7 @@ def _convert_string(a: pa.Array, f: Field) -> tuple[_Strings, np.ndarray]:
                 present = np.zeros(vmax + 1, bool)
                 present[live] = True
             if vmax <= _INT32[1]:  # half the memory until the file's IDs are factorized
-                vals = vals.astype(np.int32)
+                vals = vals.astype(np.int32, copy=False)
         return _Strings(ints=vals, null=null if a.null_count else None, present=present), null
     d = pc.dictionary_encode(a, memory_pool=_MEM)
     codes = _filled(d.indices, np.int32, -1)
@@ -901,7 +914,8 @@ def _convert_block(arrays: Mapping, schema: Schema, may_be_null: frozenset = fro
 class _Growing:
     """A numpy array that grows by doubling as blocks arrive (the first block sets the size), or at once to
     ``reserve`` rows when the file's row count is estimated (:meth:`_Columns.expect`), so a large file is
-    not copied at every doubling. Large buffers are mapped pages: the spare capacity is never resident."""
+    not copied at every doubling. Large buffers are :func:`pages.empty` (4 KiB pages, written once each):
+    the spare capacity is never resident."""
 
     def __init__(self, dtype, reserve: int = 0):
         self.buf = np.empty(0, dtype)
@@ -914,7 +928,7 @@ class _Growing:
             self.buf = self.buf.astype(a.dtype)
         start, end = self.n, self.n + len(a)
         if end > len(self.buf):
-            grown = np.empty(max(end, 2 * len(self.buf), self.reserve), self.buf.dtype)
+            grown = pages.empty(max(end, 2 * len(self.buf), self.reserve), self.buf.dtype)
             grown[:start] = self.buf[:start]
             self.buf = grown
         self.buf[start:end] = a
@@ -1044,7 +1058,8 @@ def _merge_strings(pieces: list, n: int, f: Field, present: _Presence | None = N
         values = chunks.chunk(0).dictionary.to_pylist() if len(pieces) else []
     if f.textual:
         values = [truncate_text(v) for v in values]
-    return StringColumn(codes, values)
+    positions = dict(zip(values, range(len(values))))
+    return StringColumn(codes, values, positions if len(positions) == len(values) else None)
 
 
 _CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
@@ -1154,19 +1169,25 @@ _CANONICAL_INT = re.compile(rb"0|[1-9][0-9]{0,17}")
 
 
 def _typed_plan(names: list, schema: Schema, body: bytes) -> dict | None:
-    """Columns of the fast read (:func:`_read_typed`) from the first row of ``body``: column name -> True
-    for int/long fields and for string fields whose first value is a canonical decimal (numeric IDs), read
-    as integers, False for the others; ``None`` (careful path only) when no column would be read as
-    integers."""
+    """Columns of the fast read (:func:`_read_typed`) from the first row of ``body``: column name -> bits
+    of the integers it is read as: 64 for int/long fields, 32 for string fields whose first value is a
+    canonical decimal of at most 9 digits (numeric IDs; :class:`_BlockWork` widens them to 64 at the first
+    larger value) and 64 for longer ones, 0 (binary) for the others; ``None`` (careful path only) when no
+    column would be read as integers."""
     first = body[:body.find(b"\n")] if b"\n" in body[:1 << 16] else b""
     values = first.split(b",")
     if len(values) != len(names):
         return None
-    ints = {}
+    bits = {}
     for name, value in zip(names, values):
         f = schema.field(name)
-        ints[name] = bool(f.type in ("int", "long") or (f.type == "string" and _CANONICAL_INT.fullmatch(value)))
-    return ints if any(ints.values()) else None
+        if f.type in ("int", "long"):
+            bits[name] = 64
+        elif f.type == "string" and _CANONICAL_INT.fullmatch(value):
+            bits[name] = 32 if len(value) <= 9 else 64
+        else:
+            bits[name] = 0
+    return bits if any(bits.values()) else None
 
 
 def parse_csv(data, schema: Schema, dataset_type: str | None = None, block_bytes: int | None = None) -> Table:
@@ -1245,8 +1266,9 @@ class _BlockWork:
 
     names: list
     schema: Schema
-    #: Column types of the fast typed read of plain blocks (:func:`_read_typed`), or None; dropped after
-    #: :data:`_TYPED_MISSES` blocks that had to be read again (a file whose first row is not typical).
+    #: Integer bits per column of the fast typed read of plain blocks (:func:`_read_typed`), or None;
+    #: dropped after :data:`_TYPED_MISSES` blocks that had to be read again (a file whose first row is not
+    #: typical).
     typed: Mapping | None = None
     misses: int = 0
 
@@ -1254,6 +1276,9 @@ class _BlockWork:
         typed = self.typed
         if typed is not None and not block.classified:
             arrays = _read_typed(block, self.names, self.schema, typed)
+            if arrays is None and 32 in typed.values():  # maybe an ID past 2**31 - 1: 64 bits from here on
+                self.typed = typed = {name: bits and 64 for name, bits in typed.items()}
+                arrays = _read_typed(block, self.names, self.schema, typed)
             if arrays is not None:
                 try:
                     return _convert_block(arrays, self.schema), _Block(block.data, True, len(arrays[self.names[0]]))

@@ -36,6 +36,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from . import pages
 from .csv_import import ImportFailure, StringColumn, Table, check_min_interactions, parse_csv, table_from_records
 from .schemas import Schema, canonical_dataset_type
 
@@ -124,7 +125,12 @@ class IdIndex:
 
     def intern(self, col: StringColumn) -> np.ndarray:
         """Map a :class:`StringColumn` to int32[n] codes of this index (nulls stay -1); ``col.codes``
-        itself when they already are (the dictionary interned in order, as into a fresh index)."""
+        itself when they already are (the dictionary interned in order, as into a fresh index: it then
+        copies the column's ``positions`` as its map when the column has them, which clones the hash
+        table instead of hashing every value again)."""
+        if not self._map and col.positions is not None:
+            self._map, self.ids = col.positions.copy(), list(col.dictionary)
+            return col.codes
         lut = self.codes(col.dictionary)
         if np.array_equal(lut, np.arange(len(lut), dtype=np.int32)):
             return col.codes
@@ -175,6 +181,8 @@ class _State:
 
     ``cols``: name → ndarray[n]; ``nulls``: name → bool[n] for nullable fields; ``origin``: uint8[n]
     BULK/STREAM; ``session``: int32[n] session codes (-1 = none); ``derived``: lazily computed indexes.
+    ``origin`` and ``session`` of a state made by one bulk import alone are read-only views of one value
+    (:func:`_constant`, no memory per row) until rows are added.
     """
 
     cols: dict
@@ -398,13 +406,13 @@ class Dataset:
             old = self._current
             new_cols, new_nulls = self._encode(table)
             n_new = table.n_rows
-            new_session = session if session is not None else np.full(n_new, -1, np.int32)
+            new_session = session if session is not None else _constant(n_new, -1, np.int32)
             if keep is not None and not keep.all():
                 new_cols = {k: v[keep] for k, v in new_cols.items()}
                 new_nulls = {k: v[keep] for k, v in new_nulls.items()}
                 new_session = new_session[keep]
                 n_new = int(keep.sum())
-            new_origin = np.full(n_new, origin, np.uint8)
+            new_origin = _constant(n_new, origin, np.uint8)
             if replace_bulk:
                 old = _take(old, old.origin == STREAM)
             key = _KEY_FIELD.get(self.dataset_type)
@@ -438,7 +446,7 @@ class Dataset:
         n0, k = len(old), len(new)
         if (buf is None or old.base is not buf or len(buf) < n0 + k
                 or (n0 and old.__array_interface__["data"][0] != buf.__array_interface__["data"][0])):
-            buf = np.empty(max(n0 + k + (n0 + k) // 4, 1024), old.dtype)
+            buf = pages.empty(max(n0 + k + (n0 + k) // 4, 1024), old.dtype)
             buf[:n0] = old
             self._buffers[key] = buf
         buf[n0:n0 + k] = new
@@ -687,6 +695,14 @@ def _null_column(ftype: str, n: int) -> np.ndarray:
     if ftype in ("float", "double"):
         return np.full(n, np.nan)
     return np.zeros(n, bool if ftype == "boolean" else np.int64)
+
+
+def _constant(n: int, value, dtype) -> np.ndarray:
+    """A read-only ``dtype[n]`` array holding ``value`` in every row, in the memory of one value (a stride-0
+    ``np.broadcast_to`` view): a bulk import's rows all have the same origin and no session. Readers index,
+    compare and concatenate it like any array; :meth:`Dataset._grow` copies it into a buffer when rows are
+    appended."""
+    return np.broadcast_to(np.asarray(value, dtype), (n,))
 
 
 def _take(st: _State, rows: np.ndarray) -> _State:

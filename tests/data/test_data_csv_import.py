@@ -392,6 +392,20 @@ def test_a_large_id_after_small_ones_keeps_every_id(monkeypatch):
     assert fast.strings("USER_ID")[3000] == str(2**40 + 7)
 
 
+@pytest.mark.parametrize("big", [2**31 - 1, 2**31])
+def test_numeric_ids_past_int32_widen_the_typed_read_not_the_careful_path(big, monkeypatch):
+    """Numeric IDs are read as int32 while they fit: the first larger one makes the typed read use int64
+    from there on (a value that fits stays int32), and no block falls back to the careful path."""
+    careful_blocks = []
+    real = csv_import._read_block
+    monkeypatch.setattr(csv_import, "_read_block", lambda *a: careful_blocks.append(1) or real(*a))
+    body = numeric_body(1000) + f"{big},5,1586735000\n" + numeric_body(2000, 1000)
+    t = parse_csv(("USER_ID,ITEM_ID,TIMESTAMP\n" + body).encode(), TUTORIAL, block_bytes=4096)
+    assert careful_blocks == []
+    assert t.strings("USER_ID")[1000] == str(big) and t.strings("USER_ID")[:3].tolist() == ["0", "7", "14"]
+    assert t.columns["USER_ID"].dictionary[-1] == str(big)
+
+
 @pytest.mark.parametrize("hint", [0, 1, 0.5, 1.0, 30.0])
 def test_the_size_hint_of_a_stream_only_sizes_its_arrays(hint):
     """SizedChunks tells parse_csv the file's bytes, from which the first block estimates the rows; a

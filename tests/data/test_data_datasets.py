@@ -53,6 +53,8 @@ def test_id_index_interns_a_column_into_a_fresh_index_in_order():
     assert older.intern(col).tolist() == [0, 1, 0] and older.ids == ["9", "3"]
     fresh.ids.append("not in the column's dictionary")
     assert col.dictionary == ["3", "9"]
+    fresh.code("42")
+    assert "42" in fresh and "42" not in col.positions  # the index copied the column's map
 
 
 def test_one_dataset_per_type(group):
@@ -85,6 +87,20 @@ def test_interactions_full_replaces_bulk_rows_but_keeps_streamed(group):
     assert ds.n_rows == 2
     assert ds.column("USER_ID").tolist() == ["u9", "u2"]
     assert ds.origin.tolist() == [STREAM, BULK]
+
+
+def test_a_bulk_import_alone_stores_origin_and_session_as_one_value(group):
+    """The rows of one bulk import all have origin BULK and no session: they take the memory of one value
+    (read-only stride-0 views); streamed rows appended after them get their own values."""
+    ds = group.dataset("INTERACTIONS")
+    ds.import_bulk(parse_csv(icsv("u1,i1,1,click,", "u1,i2,2,click,", "u2,i1,3,click,"), INTERACTIONS))
+    assert ds.origin.strides == (0,) and ds.sessions.strides == (0,)
+    assert ds.origin.tolist() == [BULK] * 3 and ds.sessions.tolist() == [-1] * 3
+    assert not ds.origin.flags.writeable
+    ds.put_records([{"USER_ID": "u3", "ITEM_ID": "i2", "TIMESTAMP": 4, "EVENT_TYPE": "click"}], sessions=["s1"])
+    assert ds.origin.tolist() == [BULK] * 3 + [STREAM]
+    assert ds.sessions.tolist() == [-1] * 3 + [group.sessions.code("s1", add=False)]
+    assert sorted(group.user_rows("u1").tolist()) == [0, 1] and group.user_rows("u3").tolist() == [3]
 
 
 def test_interactions_incremental_appends(group):
