@@ -26,4 +26,4 @@ def empty(n: int, dtype) -> np.ndarray:
     nbytes = n * dtype.itemsize
     if nbytes < MIN_BYTES:
         return np.empty(n, dtype)
-    return np.frombuffer(mmap.mmap(-1, nbytes), dtype)
+    return np.frombuffer(mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS), dtype)
