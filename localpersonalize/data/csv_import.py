@@ -37,6 +37,7 @@ import math
 import operator
 import re
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field as dc_field
 from typing import Iterable, Mapping
@@ -107,19 +108,46 @@ class ImportFailure(Exception):
         self.reason = reason
 
 
+class DecimalIds(Sequence):
+    """The text of distinct non-negative integer IDs, made one ID at a time when read: ``values``, int64[k]
+    sorted ascending, and ``self[i] == str(values[i])``. The dictionary of a column of canonical decimal IDs
+    (:func:`_merge_strings`), so an import of numeric IDs makes no Python string per ID. Compares equal to
+    any sequence of the same strings."""
+
+    def __init__(self, values: np.ndarray):
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [str(v) for v in self.values[i].tolist()]
+        return str(self.values.item(i))
+
+    def __iter__(self):
+        return map(str, self.values.tolist())
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and not isinstance(other, (str, bytes)) and list(self) == list(other)
+
+    __hash__ = None
+
+
 @dataclass
 class StringColumn:
     """A string column stored as codes into a dictionary of distinct values.
 
     ``codes``: int32[n], index into ``dictionary``, ``-1`` for null;
-    ``dictionary``: list of distinct ``str`` values (order unspecified);
+    ``dictionary``: sequence of distinct ``str`` values (order unspecified): a list, or a
+    :class:`DecimalIds` for a column of numeric IDs (in numeric order);
     ``positions``: ``{value: index in dictionary}`` when it was made with the
     column (on a worker thread, so that interning into a fresh
     :class:`~localpersonalize.data.datasets.IdIndex` has nothing left to hash), else ``None``.
     """
 
     codes: np.ndarray
-    dictionary: list
+    dictionary: Sequence
     positions: dict | None = None
 
     def __len__(self) -> int:
@@ -128,7 +156,7 @@ class StringColumn:
     def to_objects(self) -> np.ndarray:
         """Return object[n] of ``str``, ``None`` for null."""
         lut = np.empty(len(self.dictionary) + 1, dtype=object)
-        lut[:-1] = self.dictionary
+        lut[:-1] = list(self.dictionary)
         lut[-1] = None
         return lut[self.codes]
 
@@ -1037,8 +1065,9 @@ def _merge_strings(pieces: list, n: int, f: Field, present: _Presence | None = N
     """One :class:`StringColumn` of ``n`` rows from the blocks' :class:`_Strings` ``pieces``: integer IDs
     (``ints``: the column's buffer, where the pieces' ``span`` s point) factorized together in numpy
     (:func:`_factorize_ints`, with the :class:`_Presence` of the values when it was kept; an int32 buffer
-    of every row becomes the codes in place), else the blocks' dictionaries unified in Arrow
-    (``unify_dictionaries``); textual values truncated to 20,000 characters (L4819)."""
+    of every row becomes the codes in place; their dictionary is a :class:`DecimalIds`, no string per ID),
+    else the blocks' dictionaries unified in Arrow (``unify_dictionaries``) with the ``positions`` of the
+    values; textual values truncated to 20,000 characters (L4819)."""
     for p in pieces:
         if p.span is not None:
             p.ints = ints[p.span[0]:p.span[1]]
@@ -1046,16 +1075,15 @@ def _merge_strings(pieces: list, n: int, f: Field, present: _Presence | None = N
         codes, uniq = _factorize_ints([(p.ints, p.null) for p in pieces], n,
                                       present.table if present is not None else None,
                                       out=ints if ints is not None and ints.dtype == np.int32 else None)
-        values = _arrow(uniq).cast(pa.string(), memory_pool=_MEM).to_pylist()
-    else:
-        chunks = pa.chunked_array([p.as_dictionary_array() for p in pieces],
-                                  pa.dictionary(pa.int32(), pa.string())).unify_dictionaries(memory_pool=_MEM)
-        codes = np.empty(n, np.int32)
-        start = 0
-        for c in chunks.chunks:
-            codes[start:start + len(c)] = _filled(c.indices, np.int32, -1)
-            start += len(c)
-        values = chunks.chunk(0).dictionary.to_pylist() if len(pieces) else []
+        return StringColumn(codes, DecimalIds(uniq))  # at most 19 characters: nothing to truncate
+    chunks = pa.chunked_array([p.as_dictionary_array() for p in pieces],
+                              pa.dictionary(pa.int32(), pa.string())).unify_dictionaries(memory_pool=_MEM)
+    codes = np.empty(n, np.int32)
+    start = 0
+    for c in chunks.chunks:
+        codes[start:start + len(c)] = _filled(c.indices, np.int32, -1)
+        start += len(c)
+    values = chunks.chunk(0).dictionary.to_pylist() if len(pieces) else []
     if f.textual:
         values = [truncate_text(v) for v in values]
     positions = dict(zip(values, range(len(values))))

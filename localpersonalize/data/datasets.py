@@ -30,14 +30,15 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field as dc_field
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Mapping
 
 import numpy as np
 
 from . import pages
-from .csv_import import ImportFailure, StringColumn, Table, check_min_interactions, parse_csv, table_from_records
+from .csv_import import DecimalIds, ImportFailure, StringColumn, Table, check_min_interactions, parse_csv, table_from_records
 from .schemas import Schema, canonical_dataset_type
 
 __all__ = ["IdIndex", "Dataset", "DatasetGroupData", "BULK", "STREAM", "EXPORT_MODES", "MAX_EVENT_BUDGET"]
@@ -69,15 +70,29 @@ _PINS = threading.local()
 class IdIndex:
     """Append-only interning of strings to dense int32 codes ``0..len-1``.
 
-    ``ids``: list of the interned strings, ``ids[code]``. Codes never change
-    once given out.
+    ``ids``: the interned strings, ``ids[code]`` (a list, or a read-only sequence when the index starts
+    with numeric IDs). Codes never change once given out. The first import of numeric IDs into a fresh
+    index (:meth:`intern` of a column whose dictionary is a :class:`DecimalIds`) keeps them as that
+    sorted int64 array, codes ``0..k-1``: their strings are made when read, and the ``{ID: code}`` map of
+    them at the first look-up by ID (:meth:`code`, :meth:`codes`, ``in``); IDs added later go to a list
+    and a dict as usual.
     """
 
     def __init__(self, ids: Iterable[str] = ()):
-        self.ids: list[str] = []
-        self._map: dict[str, int] = {}
+        self._base: DecimalIds | None = None  # numeric IDs of the first import, codes 0..len(_base)-1
+        self._base_map: dict[str, int] | None = None  # their codes by text, made at the first look-up
+        self._extra: list[str] = []  # IDs added after them, codes len(_base)..
+        self._map: dict[str, int] = {}  # codes of _extra
         for s in ids:
             self.code(s)
+
+    @property
+    def ids(self) -> Sequence[str]:
+        """The interned strings in code order (read-only when the index starts with numeric IDs)."""
+        return self._extra if self._base is None else _Joined(self._base, self._extra)
+
+    def _size(self) -> int:
+        return len(self._extra) + (len(self._base) if self._base is not None else 0)
 
     def __len__(self) -> int:
         """Codes given out; inside a :meth:`DatasetGroupData.reading` of this thread, as many as when it
@@ -87,49 +102,62 @@ class IdIndex:
             n = pins.get(id(self))
             if n is not None:
                 return n
-        return len(self.ids)
+        return self._size()
+
+    def _get(self, s) -> int | None:
+        """Code of ``s`` given out so far, or ``None``."""
+        c = self._map.get(s)
+        if c is None and self._base is not None:
+            base_map = self._base_map
+            if base_map is None:  # two threads may both build it: the same map, either one kept
+                base_map = self._base_map = dict(zip(self._base, range(len(self._base))))
+            c = base_map.get(s)
+        return c
 
     def __contains__(self, s) -> bool:
-        return s in self._map
+        return self._get(s) is not None
 
     def code(self, s: str, add: bool = True) -> int:
         """Code of ``s``; a new code when absent and ``add``, else ``-1`` (also for an ID added after this
         thread's :meth:`DatasetGroupData.reading` began)."""
-        c = self._map.get(s)
+        c = self._get(s)
         if c is None:
             if not add:
                 return -1
-            c = self._map[s] = len(self.ids)
-            self.ids.append(s)
+            c = self._map[s] = self._size()
+            self._extra.append(s)
         elif not add and c >= len(self):
             return -1
         return c
 
     def codes(self, values: Iterable[str], add: bool = True) -> np.ndarray:
         """int32[n] codes of ``values`` (``None`` → -1; unknown → -1 unless ``add``)."""
-        get = self._map.get
-        if add and not self._map:  # a fresh index takes distinct values in one C-level pass
+        if add and not self._size():  # a fresh index takes distinct values in one C-level pass
             values = list(values)
             fresh = dict(zip(values, range(len(values))))
             if len(fresh) == len(values) and None not in fresh:
-                self._map, self.ids = fresh, values
+                self._map, self._extra = fresh, values
                 return np.arange(len(values), dtype=np.int32)
         if add:
             out = [(-1 if s is None else self.code(s)) for s in values]
         else:
-            out = [(-1 if s is None else get(s, -1)) for s in values]
+            get = self._get
+            out = [-1 if s is None else c if (c := get(s)) is not None else -1 for s in values]
         out = np.asarray(out, dtype=np.int32).reshape(-1)
-        if not add and len(self) < len(self.ids):            # IDs added after this thread's reading began
+        if not add and len(self) < self._size():            # IDs added after this thread's reading began
             out[out >= len(self)] = -1
         return out
 
     def intern(self, col: StringColumn) -> np.ndarray:
         """Map a :class:`StringColumn` to int32[n] codes of this index (nulls stay -1); ``col.codes``
-        itself when they already are (the dictionary interned in order, as into a fresh index: it then
-        copies the column's ``positions`` as its map when the column has them, which clones the hash
-        table instead of hashing every value again)."""
-        if not self._map and col.positions is not None:
-            self._map, self.ids = col.positions.copy(), list(col.dictionary)
+        itself when they already are (the dictionary interned in order, as into a fresh index). A fresh
+        index keeps a :class:`DecimalIds` dictionary as is, and copies the column's ``positions`` as its
+        map when the column has them (a clone of the hash table instead of hashing every value again)."""
+        if not self._size() and isinstance(col.dictionary, DecimalIds):
+            self._base = col.dictionary
+            return col.codes
+        if not self._size() and col.positions is not None:
+            self._map, self._extra = col.positions.copy(), list(col.dictionary)
             return col.codes
         lut = self.codes(col.dictionary)
         if np.array_equal(lut, np.arange(len(lut), dtype=np.int32)):
@@ -138,11 +166,43 @@ class IdIndex:
 
     def lookup(self, codes: np.ndarray) -> np.ndarray:
         """object[n] of ID strings for int32 ``codes`` (``None`` for -1)."""
-        lut = np.empty(len(self.ids) + 1, dtype=object)
-        lut[:-1] = self.ids
+        lut = np.empty(self._size() + 1, dtype=object)
+        lut[:-1] = list(self.ids)
         lut[-1] = None
         return lut[np.asarray(codes)]
 
+
+class _Joined(Sequence):
+    """``first`` then ``rest`` as one read-only sequence of ``str`` (the ``ids`` of an :class:`IdIndex` that
+    starts with numeric IDs); equal to any sequence of the same strings."""
+
+    def __init__(self, first: Sequence, rest: list):
+        self.first, self.rest = first, rest
+
+    def __len__(self) -> int:
+        return len(self.first) + len(self.rest)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        n = len(self.first)
+        if 0 <= i < n:
+            return self.first[i]
+        if i < 0:
+            i += len(self)
+            if i < 0:
+                raise IndexError(i)
+            return self[i]
+        return self.rest[i - n]
+
+    def __iter__(self):
+        yield from self.first
+        yield from self.rest
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and not isinstance(other, (str, bytes)) and list(self) == list(other)
+
+    __hash__ = None
 
 
 class _RowIndex:
@@ -753,7 +813,7 @@ class DatasetGroupData:
                 pins[id(ds)] = ds._current
                 keys.append(id(ds))
             for index in (self.users, self.items, self.actions, self.sessions):
-                pins[id(index)] = len(index.ids)
+                pins[id(index)] = index._size()
                 keys.append(id(index))
             yield self
         finally:

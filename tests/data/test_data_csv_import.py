@@ -359,7 +359,8 @@ def test_numeric_ids_of_any_size_factorize_to_the_same_codes(monkeypatch):
     assert_same_table(fast, careful(data, TUTORIAL, monkeypatch, block_bytes=4096))
     users = fast.columns["USER_ID"]
     assert [int(v) for v in users.dictionary] == sorted(int(v) for v in users.dictionary)
-    assert users.dictionary == [str(10**15 + k) for k in range(5003) if str(10**15 + k) in set(users.dictionary)]
+    seen = set(users.dictionary)
+    assert users.dictionary == [str(10**15 + k) for k in range(5003) if str(10**15 + k) in seen]
 
 
 @pytest.mark.parametrize("users,items", [

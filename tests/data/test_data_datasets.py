@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from localpersonalize.data.csv_import import ImportFailure, parse_csv
+from localpersonalize.data.csv_import import DecimalIds, ImportFailure, parse_csv
 from localpersonalize.data.datasets import BULK, STREAM, DatasetGroupData, IdIndex
 from localpersonalize.data.schemas import parse_schema
 
@@ -45,16 +45,33 @@ def test_id_index_interning():
 
 
 def test_id_index_interns_a_column_into_a_fresh_index_in_order():
-    col = parse_csv(icsv("9,x,1,click,", "3,y,2,click,", "9,x,3,click,"), INTERACTIONS).columns["USER_ID"]
+    col = parse_csv(icsv("u9,x,1,click,", "u3,y,2,click,", "u9,x,3,click,"), INTERACTIONS).columns["USER_ID"]
     fresh = IdIndex()
-    assert fresh.intern(col).tolist() == [1, 0, 1] and fresh.ids == ["3", "9"]  # codes as parsed, no copy
+    assert fresh.intern(col).tolist() == [0, 1, 0] and fresh.ids == ["u9", "u3"]  # codes as parsed, no copy
     assert fresh.intern(col) is col.codes
-    older = IdIndex(["9"])
-    assert older.intern(col).tolist() == [0, 1, 0] and older.ids == ["9", "3"]
+    older = IdIndex(["u3"])
+    assert older.intern(col).tolist() == [1, 0, 1] and older.ids == ["u3", "u9"]
     fresh.ids.append("not in the column's dictionary")
-    assert col.dictionary == ["3", "9"]
+    assert col.dictionary == ["u9", "u3"]
     fresh.code("42")
     assert "42" in fresh and "42" not in col.positions  # the index copied the column's map
+
+
+def test_id_index_keeps_the_numeric_ids_of_a_fresh_import_as_numbers():
+    """Numeric IDs imported into a fresh index stay an int64 array (codes in numeric order); their text is
+    made when read, and looking them up by text, adding others and pinned readers work as for strings."""
+    col = parse_csv(icsv("9,x,1,click,", "3,y,2,click,", "9,x,3,click,"), INTERACTIONS).columns["USER_ID"]
+    assert isinstance(col.dictionary, DecimalIds) and col.dictionary == ["3", "9"]
+    ix = IdIndex()
+    assert ix.intern(col) is col.codes and col.codes.tolist() == [1, 0, 1]
+    assert ix.ids == ["3", "9"] and ix.ids[1] == "9" and len(ix) == 2
+    assert "9" in ix and "09" not in ix and 9 not in ix
+    assert ix.codes(["9", "3", "09", None], add=False).tolist() == [1, 0, -1, -1]
+    assert ix.code("09") == 2 and ix.code("u1") == 3 and ix.code("3") == 0
+    assert ix.ids == ["3", "9", "09", "u1"] and ix.ids[-1] == "u1" and ix.ids[1:3] == ["9", "09"]
+    assert ix.lookup(np.array([3, -1, 1])).tolist() == ["u1", None, "9"]
+    again = parse_csv(icsv("9,x,1,click,", "12,y,2,click,"), INTERACTIONS).columns["USER_ID"]
+    assert ix.intern(again).tolist() == [1, 4] and ix.ids[4] == "12"
 
 
 def test_one_dataset_per_type(group):
