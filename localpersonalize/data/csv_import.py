@@ -751,7 +751,7 @@ def _factorize_ints(parts: list, n: int, present: np.ndarray | None = None,
         if vmax < n + (1 << 20):
             present = np.zeros(vmax + 1, bool)
             for x in live:
-                present[x] = True
+                present[x.astype(np.intp, copy=False)] = True
     dense = None
     if present is not None:
         uniq = np.flatnonzero(present)
@@ -781,9 +781,10 @@ def _factorize_ints(parts: list, n: int, present: np.ndarray | None = None,
         if dense is not None:  # the codes are the values less the smallest (null slots overwritten below)
             np.subtract(x, dense, out=seg, casting="unsafe")
         elif null is None or len(x) == len(v):  # presence table: null slots hold 0, overwritten below
-            np.take(lut, x, out=seg, mode="clip")  # in range: clip only skips the bounds check
+            # intp indices, one piece at a time: numpy's take is twice as fast as with int32 ones
+            np.take(lut, x.astype(np.intp, copy=False), out=seg, mode="clip")  # in range: clip skips the check
         else:
-            seg[~null] = lut[x]
+            seg[~null] = lut[x.astype(np.intp, copy=False)]
         if null is not None:
             seg[null] = -1
         start += len(v)
@@ -867,9 +868,9 @@ def _convert_string(a: pa.Array, f: Field) -> tuple[_Strings, np.ndarray]:
         present = None
         if len(live):
             vmax = int(live.max())
-            if vmax < len(vals) + (1 << 20):  # marked here, on the worker, with int64 indices (the fast scatter)
+            if vmax < len(vals) + (1 << 20):  # marked here, on the worker
                 present = np.zeros(vmax + 1, bool)
-                present[live] = True
+                present[live.astype(np.intp, copy=False)] = True  # intp indices: numpy's fast scatter (2.5x int32)
             if vmax <= _INT32[1]:  # half the memory until the file's IDs are factorized
                 vals = vals.astype(np.int32, copy=False)
         return _Strings(ints=vals, null=null if a.null_count else None, present=present), null
@@ -999,7 +1000,7 @@ class _Presence:
         if piece.present is not None:
             np.logical_or(self.table[:vmax + 1], piece.present, out=self.table[:vmax + 1])
         else:
-            self.table[live] = True
+            self.table[live.astype(np.intp, copy=False)] = True
 
 
 class _Columns:
