@@ -1169,7 +1169,7 @@ BLOCK_BYTES = 4 << 20
 FIRST_BLOCK_BYTES = 1 << 20
 #: Size of the chunks a caller streaming a file should hand over (bytes): a chunk stays in memory until
 #: the blocks cut from it are parsed.
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 1 << 20
 #: Blocks read and converted ahead of the one being collected (two worker threads).
 _IN_FLIGHT = 2
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="localpersonalize-csv")
