@@ -108,11 +108,20 @@ class ImportFailure(Exception):
         self.reason = reason
 
 
-class DecimalIds(Sequence):
+class TextSequence(Sequence):
+    """A read-only sequence of ``str`` that compares equal to any sequence (list, tuple, ...) of the same
+    strings in the same order, as the lists it stands in for do."""
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and not isinstance(other, (str, bytes)) and list(self) == list(other)
+
+    __hash__ = None
+
+
+class DecimalIds(TextSequence):
     """The text of distinct non-negative integer IDs, made one ID at a time when read: ``values``, int64[k]
     sorted ascending, and ``self[i] == str(values[i])``. The dictionary of a column of canonical decimal IDs
-    (:func:`_merge_strings`), so an import of numeric IDs makes no Python string per ID. Compares equal to
-    any sequence of the same strings."""
+    (:func:`_merge_strings`), so an import of numeric IDs makes no Python string per ID."""
 
     def __init__(self, values: np.ndarray):
         self.values = values
@@ -127,11 +136,6 @@ class DecimalIds(Sequence):
 
     def __iter__(self):
         return map(str, self.values.tolist())
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Sequence) and not isinstance(other, (str, bytes)) and list(self) == list(other)
-
-    __hash__ = None
 
 
 @dataclass
@@ -793,8 +797,9 @@ def _factorize_ints(parts: list, n: int, present: np.ndarray | None = None,
 
 def _canonical_ints(a: pa.Array) -> np.ndarray | None:
     """int64[n] (0 for null; int32 when :func:`_read_typed` read it so) when every value of ``a`` is a
-    canonical decimal (digits only, no sign, no blank, no leading zero), else ``None``. Such IDs are interned as integers: their text is ``str`` of
-    the number, so ``007`` and ``7`` stay two IDs (and take the general path)."""
+    canonical decimal (digits only, no sign, no blank, no leading zero), else ``None``. Such IDs are
+    interned as integers: their text is ``str`` of the number, so ``007`` and ``7`` stay two IDs (and take
+    the general path)."""
     if a.null_count == len(a):
         return None
     if pa.types.is_integer(a.type):  # read typed by :func:`_read_typed`, which proved the text canonical

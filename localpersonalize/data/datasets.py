@@ -38,7 +38,8 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from . import pages
-from .csv_import import DecimalIds, ImportFailure, StringColumn, Table, check_min_interactions, parse_csv, table_from_records
+from .csv_import import (DecimalIds, ImportFailure, StringColumn, Table, TextSequence, check_min_interactions,
+                         parse_csv, table_from_records)
 from .schemas import Schema, canonical_dataset_type
 
 __all__ = ["IdIndex", "Dataset", "DatasetGroupData", "BULK", "STREAM", "EXPORT_MODES", "MAX_EVENT_BUDGET"]
@@ -172,9 +173,9 @@ class IdIndex:
         return lut[np.asarray(codes)]
 
 
-class _Joined(Sequence):
-    """``first`` then ``rest`` as one read-only sequence of ``str`` (the ``ids`` of an :class:`IdIndex` that
-    starts with numeric IDs); equal to any sequence of the same strings."""
+class _Joined(TextSequence):
+    """``first`` then ``rest`` as one read-only sequence of ``str``: the ``ids`` of an :class:`IdIndex` that
+    starts with numeric IDs."""
 
     def __init__(self, first: Sequence, rest: list):
         self.first, self.rest = first, rest
@@ -198,11 +199,6 @@ class _Joined(Sequence):
     def __iter__(self):
         yield from self.first
         yield from self.rest
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Sequence) and not isinstance(other, (str, bytes)) and list(self) == list(other)
-
-    __hash__ = None
 
 
 class _RowIndex:
