@@ -166,9 +166,11 @@ class IdIndex:
         return np.append(lut, np.int32(-1)).astype(np.int32)[col.codes]  # codes == -1 picks the trailing -1
 
     def lookup(self, codes: np.ndarray) -> np.ndarray:
-        """object[n] of ID strings for int32 ``codes`` (``None`` for -1)."""
-        lut = np.empty(self._size() + 1, dtype=object)
-        lut[:-1] = list(self.ids)
+        """object[n] of ID strings for int32 ``codes`` (``None`` for -1), codes below ``len(self)`` (the
+        size pinned by this thread's reading; IDs other threads add meanwhile are not read)."""
+        n = len(self)
+        lut = np.empty(n + 1, dtype=object)
+        lut[:-1] = self.ids[:n]
         lut[-1] = None
         return lut[np.asarray(codes)]
 
@@ -185,7 +187,11 @@ class _Joined(TextSequence):
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
+            start, stop, step = i.indices(len(self))
+            n = len(self.first)
+            if step == 1:  # ``rest`` may grow meanwhile: the items below ``stop`` never change
+                return self.first[start:min(stop, n)] + self.rest[max(start - n, 0):max(stop - n, 0)]
+            return [self[k] for k in range(start, stop, step)]
         n = len(self.first)
         if 0 <= i < n:
             return self.first[i]
@@ -688,8 +694,10 @@ class Dataset:
     def _column_text(self, f, values: np.ndarray, nulls: np.ndarray | None) -> list:
         """CSV cells (str) of one field's stored values."""
         if f.type == "string":
-            lut = np.empty(len(self._index(f.name)) + 1, dtype=object)
-            lut[:-1] = [_csv_cell(v) for v in self._index(f.name).ids]
+            index = self._index(f.name)
+            n = len(index)  # this thread's pinned size: IDs added since by other threads are not read
+            lut = np.empty(n + 1, dtype=object)
+            lut[:-1] = [_csv_cell(v) for v in index.ids[:n]]
             lut[-1] = ""
             return lut[values].tolist()
         if f.type == "boolean":
@@ -792,10 +800,10 @@ class DatasetGroupData:
         """Within the block, this thread reads the group as it was when the block began: every dataset's
         state (``Dataset._state``) and the ID indexes' sizes are pinned, so a request that reads several
         columns and statistics gets arrays of one moment while PutEvents / PutItems / imports go on in
-        other threads (the next reading sees their writes). The states are pinned before the indexes'
-        sizes, and writers intern IDs before they swap a state in, so every code in a pinned column is
-        below its pinned index size. Nested blocks keep the outer pin. A dataset created during the
-        block is read as it is."""
+        other threads (the next reading sees their writes). The pins are taken under the group's write lock,
+        between two writes (a writer interns IDs and swaps its state in under that lock), so every code in a
+        pinned column is below its pinned index size and a new ID comes with the rows that brought it.
+        Nested blocks keep the outer pin. A dataset created during the block is read as it is."""
         pins = getattr(_PINS, "map", None)
         if pins is None:
             pins = _PINS.map = {}
@@ -805,12 +813,13 @@ class DatasetGroupData:
         keys = [id(self)]
         pins[id(self)] = True
         try:
-            for ds in list(self.datasets.values()):
-                pins[id(ds)] = ds._current
-                keys.append(id(ds))
-            for index in (self.users, self.items, self.actions, self.sessions):
-                pins[id(index)] = index._size()
-                keys.append(id(index))
+            with self.lock:  # between two writes: a new ID is pinned with the rows that brought it
+                for ds in list(self.datasets.values()):
+                    pins[id(ds)] = ds._current
+                    keys.append(id(ds))
+                for index in (self.users, self.items, self.actions, self.sessions):
+                    pins[id(index)] = index._size()
+                    keys.append(id(index))
             yield self
         finally:
             for key in keys:

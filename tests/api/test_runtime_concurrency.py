@@ -33,7 +33,28 @@ def test_a_reading_sees_the_data_of_its_start_and_the_next_one_sees_the_writes(w
         assert items.codes(["brand-new-item", "i1"], add=False).tolist() == [-1, items.code("i1", add=False)]
         with data.reading():                                # nested: the outer moment
             assert ds.n_rows == n_rows
+        exported, rows = ds.export_csv("ALL")                # the pinned rows, with the pinned item IDs
+        assert rows == n_rows and b"brand-new-item" not in exported
+        assert items.lookup(ds.codes("ITEM_ID")[:3]).tolist() == ds.column("ITEM_ID")[:3].tolist()
     assert len(items) == n_items + 1 and ds.n_rows == n_rows + 1 and items.code("brand-new-item", add=False) >= 0
+
+
+def test_a_reading_pins_between_two_writes(world):
+    """A reading takes its pins under the group's write lock: while a writer holds it (interning new IDs,
+    then swapping its rows in), a reading waits, so a new ID is never seen without the rows that brought it."""
+    data = group_data(world["group"])
+    entered = threading.Event()
+
+    def read():
+        with data.reading():
+            entered.set()
+
+    with data.lock:
+        reader = threading.Thread(target=read)
+        reader.start()
+        assert not entered.wait(0.2)
+    reader.join(5)
+    assert entered.is_set()
 
 
 def test_requests_during_puts_in_other_threads_never_fail(world):
