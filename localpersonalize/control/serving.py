@@ -345,18 +345,24 @@ _DRAW_TABLES = WeakLRU(DRAW_TABLE_CACHE_SIZE)
 
 def _draw_table(data, ds, config: expl.ExplorationConfig) -> expl.DrawTable:
     """The exploration pool of the whole catalogue as a :class:`~..engine.exploration.DrawTable`: the
-    items no older than the age cut-off, weighted by the bonus (interactions and impressions now). Kept
-    per Interactions state (the ``ITEM_ID`` column's identity, as :class:`_Cache`), catalogue size and
-    cut-off, so requests on unchanged data build it once; each request's eligible items restrict it
-    (``blend_block``'s ``allowed``)."""
+    items of the data now (a row in Items or in Interactions: an item whose rows were all deleted, or
+    dropped by a FULL import, is no longer recommended, spec 40 §11.3) no older than the age cut-off,
+    weighted by the bonus (interactions and impressions now). Kept per Interactions and Items state (their
+    ``ITEM_ID`` columns' identities, as :class:`_Cache`), catalogue size and cut-off, so requests on
+    unchanged data build it once; each request's eligible items restrict it (``blend_block``'s
+    ``allowed``)."""
     col = ds.codes("ITEM_ID")
-    key = (id(col), len(data.items), config.age_cut_off_days)
+    items_ds = data.dataset("ITEMS")
+    columns = [col] if items_ds is None else [col, items_ds.codes("ITEM_ID")]
+    key = (*map(id, columns), len(data.items), config.age_cut_off_days)
     table = _DRAW_TABLES.get(key)
     if table is None:
-        everything = np.ones(len(data.items), bool)
-        pool = expl.exploration_pool(_item_ages(data, ds), config.age_cut_off_days, everything)
+        in_data = np.zeros(len(data.items), bool)
+        for c in columns:
+            in_data[c[(c >= 0) & (c < len(in_data))]] = True
+        pool = expl.exploration_pool(_item_ages(data, ds), config.age_cut_off_days, in_data)
         table = expl.DrawTable.from_pool(pool, expl.exploration_bonus(_item_counts(data, ds), impression_counts(data)))
-        _DRAW_TABLES.put(key, table, [col])
+        _DRAW_TABLES.put(key, table, columns)
     return table
 
 
