@@ -1359,7 +1359,13 @@ def _record_bytes(v) -> bytes:
         return b"true" if v else b"false"
     if isinstance(v, float) and math.isfinite(v) and v.is_integer() and abs(v) < 2**53:
         return repr(v).encode()
-    return str(v).strip().encode("utf-8")
+    return strip_blanks(str(v)).encode("utf-8")
+
+
+def strip_blanks(value: str) -> str:
+    """``value`` without the blanks (spaces, tabs) around it: how every imported or streamed value is read,
+    IDs included (an emulator choice, the guide is silent), and how a request's IDs are looked up."""
+    return value.strip(_BLANKS)
 
 
 def table_from_records(records: Iterable[Mapping], schema: Schema, dataset_type: str | None = None,

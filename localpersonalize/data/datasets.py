@@ -39,7 +39,7 @@ import numpy as np
 
 from . import pages
 from .csv_import import (DecimalIds, ImportFailure, StringColumn, Table, TextSequence, check_min_interactions,
-                         parse_csv, table_from_records)
+                         parse_csv, strip_blanks, table_from_records)
 from .schemas import Schema, canonical_dataset_type
 
 __all__ = ["IdIndex", "Dataset", "DatasetGroupData", "BULK", "STREAM", "EXPORT_MODES", "MAX_EVENT_BUDGET"]
@@ -76,10 +76,13 @@ class IdIndex:
     index (:meth:`intern` of a column whose dictionary is a :class:`DecimalIds`) keeps them as that
     sorted int64 array, codes ``0..k-1``: their strings are made when read, and the ``{ID: code}`` map of
     them at the first look-up by ID (:meth:`code`, :meth:`codes`, ``in``); IDs added later go to a list
-    and a dict as usual.
+    and a dict as usual. ``trim``: IDs are looked up and added without the blanks around them
+    (:func:`~localpersonalize.data.csv_import.strip_blanks`), as imports and Put* calls read them: the
+    group's user, item and action IDs, so a request's ``" 7"`` is user ``7``.
     """
 
-    def __init__(self, ids: Iterable[str] = ()):
+    def __init__(self, ids: Iterable[str] = (), trim: bool = False):
+        self.trim = trim
         self._base: DecimalIds | None = None  # numeric IDs of the first import, codes 0..len(_base)-1
         self._base_map: dict[str, int] | None = None  # their codes by text, made at the first look-up
         self._extra: list[str] = []  # IDs added after them, codes len(_base)..
@@ -107,6 +110,8 @@ class IdIndex:
 
     def _get(self, s) -> int | None:
         """Code of ``s`` given out so far, or ``None``."""
+        if self.trim and isinstance(s, str):
+            s = strip_blanks(s)
         c = self._map.get(s)
         if c is None and self._base is not None:
             base_map = self._base_map
@@ -125,6 +130,7 @@ class IdIndex:
         if c is None:
             if not add:
                 return -1
+            s = strip_blanks(s) if self.trim else s
             c = self._map[s] = self._size()
             self._extra.append(s)
         elif not add and c >= len(self):
@@ -134,7 +140,7 @@ class IdIndex:
     def codes(self, values: Iterable[str], add: bool = True) -> np.ndarray:
         """int32[n] codes of ``values`` (``None`` → -1; unknown → -1 unless ``add``)."""
         if add and not self._size():  # a fresh index takes distinct values in one C-level pass
-            values = list(values)
+            values = [strip_blanks(v) if isinstance(v, str) else v for v in values] if self.trim else list(values)
             fresh = dict(zip(values, range(len(values))))
             if len(fresh) == len(values) and None not in fresh:
                 self._map, self._extra = fresh, values
@@ -787,9 +793,9 @@ class DatasetGroupData:
     def __init__(self, domain: str | None = None):
         self.domain = domain
         self.lock = threading.RLock()
-        self.users = IdIndex()
-        self.items = IdIndex()
-        self.actions = IdIndex()
+        self.users = IdIndex(trim=True)
+        self.items = IdIndex(trim=True)
+        self.actions = IdIndex(trim=True)
         self.sessions = IdIndex()
         self._session_user: dict[int, int] = {}  # session code -> user code (first link wins)
         self._user_sessions: dict[int, list[int]] = {}  # user code -> linked session codes

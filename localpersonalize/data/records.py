@@ -15,7 +15,7 @@ import json
 import math
 from typing import Mapping
 
-from .csv_import import ImportFailure
+from .csv_import import ImportFailure, strip_blanks
 from ..jsontext import lone_surrogate
 from .schemas import Schema
 
@@ -160,6 +160,9 @@ def event_record(event: Mapping, user_id: str | None, schema: Schema, number: in
     """
     where = f"Event {number}"
     _check_size(event, where)
+    if user_id is not None and not strip_blanks(user_id):  # would be read as no userId: an anonymous event
+        raise ImportFailure(f"userId {user_id!r} is blank: give the user's ID, or leave userId out for an "
+                            f"anonymous visitor (the sessionId)")
     record = {
         "USER_ID": user_id,
         "ITEM_ID": event.get("itemId"),

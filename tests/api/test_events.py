@@ -155,6 +155,15 @@ def test_bad_events_are_refused_with_the_rule(world, event, words):
     assert code == "InvalidInputException" and words in message
 
 
+def test_a_blank_user_id_is_refused_not_read_as_an_anonymous_event(world):
+    """Values are read without the blanks around them, so a userId of blanks only would silently become an
+    anonymous event: it is refused instead, and nothing is stored."""
+    code, message, _ = error(world["events"].put_events, trackingId=world["tracker"]["trackingId"], userId=" \t",
+                             sessionId="s", eventList=[{"sentAt": 1, "eventType": "click", "itemId": "i"}])
+    assert code == "InvalidInputException" and "userId" in message and "blank" in message
+    assert world["data"].dataset("INTERACTIONS").n_rows == 0
+
+
 def test_put_events_limits_from_the_model(world):
     ev, tid = world["events"], world["tracker"]["trackingId"]
     code, _, _ = error(ev.put_events, trackingId=tid, sessionId="s",

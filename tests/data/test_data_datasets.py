@@ -57,6 +57,17 @@ def test_id_index_interns_a_column_into_a_fresh_index_in_order():
     assert "42" in fresh and "42" not in col.positions  # the index copied the column's map
 
 
+def test_the_groups_id_indexes_look_ids_up_without_their_blanks(group):
+    """Imports and Put* calls store IDs without the blanks around them; the group's user/item/action indexes
+    look a request's IDs up the same way (``" 7"`` is user ``7``), other dictionaries take values as given."""
+    group.dataset("INTERACTIONS").import_bulk(parse_csv(icsv(" 7 ,x,1,click,", "u2,y,2,click,"), INTERACTIONS))
+    users = group.users
+    assert users.ids == ["7", "u2"] and users.code(" 7\t", add=False) == users.code("7") == 0
+    assert users.codes(["u2 ", " ", None], add=False).tolist() == [1, -1, -1] and " u2" in users
+    assert users.code(" u3 ") == 2 and users.ids[2] == "u3"
+    assert IdIndex().code(" 7") == 0 and " 7" not in IdIndex(["7"])
+
+
 def test_id_index_keeps_the_numeric_ids_of_a_fresh_import_as_numbers():
     """Numeric IDs imported into a fresh index stay an int64 array (codes in numeric order); their text is
     made when read, and looking them up by text, adding others and pinned readers work as for strings."""
