@@ -108,10 +108,12 @@ class IdIndex:
                 return n
         return self._size()
 
+    def _key(self, s):
+        """``s`` as this index holds it: without the blanks around it when ``trim``."""
+        return strip_blanks(s) if self.trim and isinstance(s, str) else s
+
     def _get(self, s) -> int | None:
-        """Code of ``s`` given out so far, or ``None``."""
-        if self.trim and isinstance(s, str):
-            s = strip_blanks(s)
+        """Code of ``s`` (a :meth:`_key`) given out so far, or ``None``."""
         c = self._map.get(s)
         if c is None and self._base is not None:
             base_map = self._base_map
@@ -121,16 +123,16 @@ class IdIndex:
         return c
 
     def __contains__(self, s) -> bool:
-        return self._get(s) is not None
+        return self._get(self._key(s)) is not None
 
     def code(self, s: str, add: bool = True) -> int:
         """Code of ``s``; a new code when absent and ``add``, else ``-1`` (also for an ID added after this
         thread's :meth:`DatasetGroupData.reading` began)."""
+        s = self._key(s)
         c = self._get(s)
         if c is None:
             if not add:
                 return -1
-            s = strip_blanks(s) if self.trim else s
             c = self._map[s] = self._size()
             self._extra.append(s)
         elif not add and c >= len(self):
@@ -140,7 +142,7 @@ class IdIndex:
     def codes(self, values: Iterable[str], add: bool = True) -> np.ndarray:
         """int32[n] codes of ``values`` (``None`` → -1; unknown → -1 unless ``add``)."""
         if add and not self._size():  # a fresh index takes distinct values in one C-level pass
-            values = [strip_blanks(v) if isinstance(v, str) else v for v in values] if self.trim else list(values)
+            values = [self._key(v) for v in values] if self.trim else list(values)
             fresh = dict(zip(values, range(len(values))))
             if len(fresh) == len(values) and None not in fresh:
                 self._map, self._extra = fresh, values
@@ -148,8 +150,8 @@ class IdIndex:
         if add:
             out = [(-1 if s is None else self.code(s)) for s in values]
         else:
-            get = self._get
-            out = [-1 if s is None else c if (c := get(s)) is not None else -1 for s in values]
+            get, key = self._get, self._key
+            out = [-1 if s is None else c if (c := get(key(s))) is not None else -1 for s in values]
         out = np.asarray(out, dtype=np.int32).reshape(-1)
         if not add and len(self) < self._size():            # IDs added after this thread's reading began
             out[out >= len(self)] = -1
@@ -192,13 +194,12 @@ class _Joined(TextSequence):
         return len(self.first) + len(self.rest)
 
     def __getitem__(self, i):
+        n = len(self.first)
         if isinstance(i, slice):
             start, stop, step = i.indices(len(self))
-            n = len(self.first)
             if step == 1:  # ``rest`` may grow meanwhile: the items below ``stop`` never change
                 return self.first[start:min(stop, n)] + self.rest[max(start - n, 0):max(stop - n, 0)]
             return [self[k] for k in range(start, stop, step)]
-        n = len(self.first)
         if 0 <= i < n:
             return self.first[i]
         if i < 0:
