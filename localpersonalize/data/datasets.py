@@ -377,7 +377,7 @@ class Dataset:
         a record with a sessionId may have no USER_ID (anonymous), and one
         with both links the session's anonymous history to the user (first
         link wins, spec 40 §5). Events whose ``event_ids`` entry was seen
-        before, and events identical in every field to a stored event of the
+        before, and events identical in every field to a streamed event of the
         same user or session, are not stored again (guide L14780; model doc
         of ``Event.eventId``). All or nothing: raises :class:`ImportFailure`
         and leaves the dataset unchanged. Returns the row count.
@@ -403,8 +403,11 @@ class Dataset:
 
     def _new_events(self, table: Table, session_codes: np.ndarray, event_ids) -> np.ndarray:
         """bool[n]: the streamed events to store: not a repeated eventId, not identical in every field
-        to an event stored before for the same user (or anonymous session), nor to an earlier one of
-        the batch."""
+        to an event streamed before for the same user (or anonymous session), nor to an earlier one of
+        the batch. A bulk row does not count: "two events recorded with the same timestamp and
+        properties" are kept once (guide L14780), but an event that equals a bulk row is still an
+        individually imported record, which a PUT export lists and a FULL import leaves in place
+        (guide L15790-L15795)."""
         st = self._current
         cols, nulls = self._encode(table, add=False)
         ufield = _EVENT_FIELDS[self.dataset_type][0]
@@ -430,6 +433,7 @@ class Dataset:
                 cand = st.rows_of(ufield, int(cols[ufield][r]))
             else:
                 continue  # a new user has no stored events
+            cand = cand[st.origin[cand] == STREAM]
             same = np.ones(len(cand), bool)
             for name, col in cols.items():
                 if name in nulls:

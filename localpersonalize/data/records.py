@@ -108,15 +108,16 @@ def parse_properties(text: str | None, schema: Schema, where: str, forbidden: fr
                                 f"(reserved: userId, sessionId, eventType, timestamp, recommendationId, impression)")
         field = by_key.get(key)
         if field is None or field in exclude:
+            allowed = [camel_case(n) for n in schema.field_names
+                       if n not in exclude and camel_case(n).lower() not in forbidden]
             hint = ""
-            for name in schema.field_names:
-                if name.replace("_", "").lower() == key.replace("_", "").lower():
-                    hint = f" (did you mean {camel_case(name)!r}?)"
+            for name in allowed:
+                if name.lower() == key.replace("_", "").lower():
+                    hint = f" (did you mean {name!r}?)"
             if field in exclude:
                 raise ImportFailure(f"{where}: {key!r} cannot be a key of properties; it is a member of the record")
             raise ImportFailure(f"{where}: properties key {key!r} matches no field of the dataset's schema{hint}; "
-                                f"keys are the camelCase names of the fields "
-                                f"({', '.join(camel_case(n) for n in schema.field_names if n not in exclude)})")
+                                f"keys are the camelCase names of the fields ({', '.join(allowed)})")
         if isinstance(value, (dict, list)):
             raise ImportFailure(f"{where}: properties value of {key!r} must be a string, number or boolean "
                                 f"(separate several categorical values with '|')")
@@ -136,7 +137,10 @@ def _merge(record: dict, props: dict, where: str) -> dict:
 
 
 def _check_size(member: Mapping, where: str) -> None:
-    size = len(json.dumps(member, default=str, separators=(",", ":")).encode("utf-8"))
+    """The 10 KB limit of one event (spec 60 §1.6), on the member's compact JSON in UTF-8: a character
+    counts its UTF-8 bytes (1-4), not the 6 of a ``\\uXXXX`` escape."""
+    text = json.dumps(member, default=str, separators=(",", ":"), ensure_ascii=False)
+    size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_EVENT_BYTES:
         raise ImportFailure(f"{where}: the record is {size} bytes; at most {MAX_EVENT_BYTES} (10 KB) are allowed")
 

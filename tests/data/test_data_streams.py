@@ -153,6 +153,17 @@ def test_exact_duplicate_events_and_repeated_event_ids_are_stored_once(group):
     assert ds.n_rows == 3
 
 
+def test_a_streamed_event_equal_to_a_bulk_row_is_stored_and_survives_a_full_import(group):
+    """Guide L14780 keeps one of two *recorded* events; a bulk row is not one (L15790-L15795)."""
+    ds = group.dataset("INTERACTIONS")
+    ds.import_files([(HEADER + rows(1000)).encode()])          # holds u0,i0,1600000000,click
+    ds.put_records([event("u0", "i0", 1_600_000_000)], sessions=["s"])
+    assert ds.export_csv("PUT")[0].decode().splitlines()[1:] == ["u0,i0,1600000000,click,,,,"]
+    assert ds.export_csv("ALL")[1] == 1000                     # written once where both are exported
+    ds.import_files([(HEADER + rows(1000, start=5000)).encode()], mode="FULL")
+    assert ds.export_csv("ALL")[0].decode().count("u0,i0,1600000000,click") == 1
+
+
 def test_rejected_batch_stores_none_of_its_records(group):
     ds = group.dataset("INTERACTIONS")
     with pytest.raises(ImportFailure, match="record 2"):
@@ -195,10 +206,26 @@ def test_bad_event_properties_are_refused(props, words):
         records.event_record(ev, "u1", INTER_SCHEMA, 1)
 
 
+def test_unknown_property_key_lists_only_the_keys_properties_may_hold():
+    ev = {"eventType": "click", "sentAt": 1, "itemId": "i1", "properties": '{"colour": "red"}'}
+    with pytest.raises(ImportFailure) as e:
+        records.event_record(ev, "u1", INTER_SCHEMA, 1)
+    assert str(e.value).endswith("keys are the camelCase names of the fields (itemId, eventValue, numRatings)")
+
+
 def test_event_over_10_kb_is_refused():
     ev = {"eventType": "click", "sentAt": 1, "itemId": "i1", "properties": json.dumps({"numRatings": "1" * 11000})}
     with pytest.raises(ImportFailure, match="10 KB"):
         records.event_record(ev, "u1", INTER_SCHEMA, 1)
+
+
+def test_event_size_counts_utf8_bytes_not_json_escapes():
+    """3,000 CJK characters are 9,000 bytes of UTF-8 (under 10 KB), but 18,000 as \\uXXXX escapes."""
+    ok = {"eventType": "click", "sentAt": 1, "itemId": "i1", "impression": ["商品" * 60 + f"{k:02d}" for k in range(25)]}
+    assert records.event_record(ok, "u1", INTER_SCHEMA, 1)["ITEM_ID"] == "i1"
+    big = {**ok, "impression": ["商品" * 70 + f"{k:02d}" for k in range(25)]}  # 10,725 bytes
+    with pytest.raises(ImportFailure, match=r"is 1\d{4} bytes; at most 10240"):
+        records.event_record(big, "u1", INTER_SCHEMA, 1)
 
 
 def test_event_needs_an_item_id():
