@@ -45,7 +45,7 @@ def wait_for(describe, key: str, timeout: float = 300.0) -> dict:
     deadline = time.time() + timeout
     while time.time() < deadline:
         record = describe()[key]
-        if record["status"] in ("ACTIVE", "CREATE FAILED", "CREATE STOPPED", "INACTIVE"):
+        if record["status"] in ("ACTIVE", "CREATE FAILED", "CREATE STOPPED", "INACTIVE", "COMPLETED", "FAILED"):
             return record
         time.sleep(0.05)
     raise AssertionError(f"{key} still {record['status']} after {timeout} s")

@@ -479,10 +479,12 @@ def _segment_items(served: Served, line) -> np.ndarray:
 def _segment_lines(ctx, served: Served, filter_arn, k: int, lines: list) -> list[dict]:
     """Output lines of one segment input file: the top ``k`` users per line by the probability that their
     next interaction is one of the line's items (engine.users_for_items over the training snapshot's
-    users), among the users the job's filter lets through (with the line's ``filterValues``)."""
+    users, less those a data deletion job removed since: guide L16175), among the users the job's filter
+    lets through (with the line's ``filterValues``)."""
     snap = served.trained.interactions
     model = served.trained.model
     active = np.flatnonzero(np.bincount(snap.user_idx, minlength=snap.n_users) > 0)
+    active = active[~np.isin(active, served.data.deleted_since(served.trained.deletions))]
     out: list = [None] * len(lines)
     groups: dict = {}  # users allowed (bytes of the mask) -> [(line index, item codes)]
     for r, line in enumerate(lines):

@@ -58,7 +58,8 @@ class TrainedModel:
     training and evaluation; ``interactions`` is the training snapshot, from which recipes that do not
     react in real time serve (see :func:`user_history_at_training`); ``hyperparameters`` the values
     trained with; ``tuned_hyperparameters`` the HPO winner (``tunedHPOParams.algorithmHyperParameters``)
-    or None; ``mode`` the training mode.
+    or None; ``mode`` the training mode; ``deletions`` the group's data deletions count
+    (``DatasetGroupData.deletions``) before the snapshot, so the users deleted since are known.
     """
 
     recipe_name: str
@@ -70,6 +71,7 @@ class TrainedModel:
     hyperparameters: dict = field(default_factory=dict)
     tuned_hyperparameters: dict | None = None
     mode: str = "FULL"
+    deletions: int = 0
 
 
 # ----------------------------------------------------------------------------- CreateSolution checks
@@ -334,6 +336,7 @@ def train(recipe, group_data, event_type: str | None, solution_config: dict | No
     excluded_events = _excluded(config, "INTERACTIONS")
     threshold = config.get("eventValueThreshold")
     use_threshold = threshold not in (None, "") and not domain and "EVENT_VALUE" not in excluded_events
+    deletions = group_data.deletions  # before the snapshot: a deletion in between removes no one it holds
     with group_data.reading():  # one moment of the data, while events and imports go on in other threads
         data = snapshot(group_data, event_type, float(threshold) if use_threshold else None, case_insensitive=domain)
         ds = group_data.dataset("INTERACTIONS")
@@ -361,7 +364,7 @@ def train(recipe, group_data, event_type: str | None, solution_config: dict | No
                 raise FailedWork("trainingMode UPDATE needs the ACTIVE FULL solution version to update.")
             model = engine.update(base.model, data)
             return TrainedModel(name, model, data.n_items, dict(base.metrics), time.perf_counter() - started, data,
-                                dict(base.hyperparameters), None, "UPDATE")
+                                dict(base.hyperparameters), None, "UPDATE", deletions)
         if perform_hpo and recipe.supports_hpo:
             ranges, jobs, parallel = _hpo_settings(config)
             params, _ = engine.hpo(name, data, params, ranges, jobs, parallel, seed=SEED, item_features=features)
@@ -374,7 +377,7 @@ def train(recipe, group_data, event_type: str | None, solution_config: dict | No
     except ValueError as exc:
         raise FailedWork(f"Training {name} failed: {exc}") from None
     return TrainedModel(name, model, data.n_items, metrics, time.perf_counter() - started, data, params, tuned,
-                        mode)
+                        mode, deletions)
 
 
 # ----------------------------------------------------------------------------- serving helpers

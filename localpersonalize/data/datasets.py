@@ -805,6 +805,9 @@ class DatasetGroupData:
         self._session_user: dict[int, int] = {}  # session code -> user code (first link wins)
         self._user_sessions: dict[int, list[int]] = {}  # user code -> linked session codes
         self.datasets: dict[str, Dataset] = {}
+        #: Data deletions that removed someone so far; ``_deleted_at``: user code -> the deletion's number.
+        self.deletions = 0
+        self._deleted_at: dict[int, int] = {}
 
     @contextmanager
     def reading(self):
@@ -946,7 +949,16 @@ class DatasetGroupData:
                     total += ds.delete_rows(np.isin(ds.codes("USER_ID"), codes))
                 elif dtype in _EVENT_FIELDS:
                     total += ds.delete_rows(np.isin(ds.user_codes(), codes))
+            self.deletions += 1
             for u in codes.tolist():
+                self._deleted_at[u] = self.deletions
                 for s in self._user_sessions.pop(u, []):
                     self._session_user.pop(s, None)
             return total
+
+    def deleted_since(self, mark: int) -> np.ndarray:
+        """int32 codes of the users removed by :meth:`delete_users` after ``mark`` (a value of
+        :attr:`deletions`): a model trained at ``mark`` no longer puts them in user segments (guide
+        L16175, "Deleting users")."""
+        with self.lock:
+            return np.array([u for u, k in self._deleted_at.items() if k > mark], np.int32)
