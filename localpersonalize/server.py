@@ -13,6 +13,7 @@ import logging
 
 from werkzeug.serving import make_server
 
+from . import jsontext
 from .moto_compat import install, route_personalize_first
 
 
@@ -34,7 +35,7 @@ def control_answer(method: str, path: str, body: bytes) -> tuple[int, dict]:
 
     action = path[len(CONTROL_PREFIX):].strip("/")
     try:
-        args = json.loads(body or b"{}")
+        args = jsontext.loads(body or b"{}")
         if not isinstance(args, dict):
             raise ValueError("the body must be a JSON object")
         if method == "GET" and action == "state":

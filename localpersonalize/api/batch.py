@@ -30,11 +30,10 @@ import re
 
 import numpy as np
 
-from .. import engine, filters, moto_compat
+from .. import engine, filters, jsontext, moto_compat
 from ..control import lifecycle, quotas, recipes, themes
 from ..control.lifecycle import ACTIVE, FailedWork
 from ..errors import InvalidInputException, ResourceInUseException
-from ..jsontext import lone_surrogate
 from . import operation
 from .common import check_item_exploration_config, describe_record, list_children
 from ..control import serving
@@ -130,11 +129,9 @@ def _read_lines(ctx, bucket: str, key: str) -> list:
         if not line.strip():
             continue
         try:
-            doc = json.loads(line)
-        except json.JSONDecodeError:
-            doc = None
-        if doc is not None and lone_surrogate(line, doc):
-            doc = None                                     # not Unicode text: an error line, as bad JSON
+            doc = jsontext.loads(line)
+        except jsontext.NotJSONText:
+            doc = None                                     # an error line
         out.append(doc if isinstance(doc, dict) else line)
     return out
 

@@ -16,7 +16,7 @@ import math
 from typing import Mapping
 
 from .csv_import import ImportFailure, strip_blanks
-from ..jsontext import lone_surrogate
+from .. import jsontext
 from .schemas import Schema
 
 __all__ = [
@@ -89,12 +89,9 @@ def parse_properties(text: str | None, schema: Schema, where: str, forbidden: fr
     if text is None:
         return {}
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportFailure(f"{where}: properties is not valid JSON ({exc.msg} at character {exc.pos})") from None
-    if lone_surrogate(text, doc):
-        raise ImportFailure(f"{where}: properties holds a string with an unpaired UTF-16 surrogate (such as "
-                            "\\ud800), which is not Unicode text")
+        doc = jsontext.loads(text)
+    except jsontext.NotJSONText as exc:
+        raise ImportFailure(f"{where}: properties {exc}") from None
     if isinstance(doc, str):
         raise ImportFailure(f"{where}: properties must be a JSON object string such as "
                             f'\'{{"numRatings": "12"}}\', not a JSON-encoded string (was it encoded twice?)')

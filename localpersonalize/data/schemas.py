@@ -16,6 +16,8 @@ from typing import Iterable
 
 import fastavro
 
+from .. import jsontext
+
 __all__ = [
     "SchemaError",
     "Field",
@@ -337,9 +339,9 @@ def parse_schema(schema_json: str, domain: str | None = None) -> Schema:
     if not isinstance(schema_json, str):
         raise SchemaError("Schema must be a JSON string")
     try:
-        doc = json.loads(schema_json)
-    except json.JSONDecodeError as e:
-        raise SchemaError(f"Schema is not valid JSON: {e}") from None
+        doc = jsontext.loads(schema_json)
+    except jsontext.NotJSONText as exc:
+        raise SchemaError(f"Schema {exc}") from None
     if not isinstance(doc, dict) or doc.get("type") != "record":
         raise SchemaError('Schema must be an Avro record: {"type": "record", "name": ..., "fields": [...]}')
     rec_name = doc.get("name")

@@ -14,8 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .. import errors
-from ..jsontext import lone_surrogate
+from .. import errors, jsontext
 from ..errors import ServiceError
 from . import models, serialize, validate
 
@@ -94,16 +93,11 @@ def handle(req: Request, context_for: Callable[[Request], Context]) -> Answer:
         return _unknown(req)
     try:
         try:
-            params = json.loads(req.body or b"{}")
-        except ValueError:
-            raise SerializationException("The request body is not valid JSON") from None
-        except RecursionError:
-            raise SerializationException("The request body nests JSON values too deeply") from None
+            params = jsontext.loads(req.body or b"{}")
+        except jsontext.NotJSONText as exc:
+            raise SerializationException(f"The request body {exc}") from None
         if not isinstance(params, dict):
             raise SerializationException("The request body must be a JSON object")
-        if lone_surrogate(req.body, params):
-            raise SerializationException("The request body holds a string with an unpaired UTF-16 surrogate "
-                                         "(such as \\ud800), which is not Unicode text")
         validate.validate(op.input_shape, params)
         handler = HANDLERS.get(op.name)
         if handler is None:

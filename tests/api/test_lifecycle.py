@@ -171,3 +171,12 @@ def test_anonymous_events_are_not_trained_on_until_their_session_is_linked(perso
     version = personalize.create_solution_version(solutionArn=solution)["solutionVersionArn"]
     assert wait_for(lambda: personalize.describe_solution_version(solutionVersionArn=version),
                     "solutionVersion")["status"] == "ACTIVE"
+
+
+def test_a_schema_nested_too_deeply_is_invalid_input_not_an_internal_error(personalize):
+    doc = ('{"type": "record", "name": "Users", "fields": [{"name": "USER_ID", "type": "string"}, '
+           '{"name": "A", "type": "int", "doc": ' + "[" * 1000 + "]" * 1000 + "}]}")
+    with pytest.raises(ClientError) as err:
+        personalize.create_schema(name="deep", schema=doc)
+    assert err.value.response["Error"]["Code"] == "InvalidInputException"
+    assert err.value.response["Error"]["Message"] == "Schema nests JSON values too deeply"

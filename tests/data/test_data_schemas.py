@@ -241,3 +241,14 @@ def test_namespace_is_not_checked():
     s = json.loads(GUIDE_CUSTOM["users"])
     s["namespace"] = "com.amazon.personalize.schema"  # console screenshot variant, L2949
     parse_schema(json.dumps(s))
+
+
+@pytest.mark.parametrize("value, words", [
+    ("[" * 5000 + "]" * 5000, "nests JSON values too deeply"),
+    ("1" + "0" * 4300, "holds an integer of more than 4300 digits"),
+])
+def test_json_that_python_cannot_decode_is_invalid_input(value, words):
+    text = ('{"type": "record", "name": "Users", "fields": [{"name": "USER_ID", "type": "string"}, '
+            '{"name": "A", "type": "int", "doc": ' + value + '}]}')
+    with pytest.raises(SchemaError, match=f"^Schema {words}"):
+        parse_schema(text)

@@ -194,6 +194,8 @@ def test_event_record_maps_members_and_properties():
     ('{"userId": "x"}', "'userId' cannot be a key"),
     ('{"Impression": "x"}', "'Impression' cannot be a key"),
     ('{"numRatings": 0"}', "not valid JSON"),
+    ('{"numRatings": ' + "[" * 5000 + "]" * 5000 + "}", "properties nests JSON values too deeply"),
+    ('{"numRatings": 1' + "0" * 4300 + "}", "properties holds an integer of more than 4300 digits"),
     (json.dumps(json.dumps({"numRatings": 1})), "encoded twice"),
     ('{"rating": 5}', "matches no field"),
     ('{"NUM_RATINGS": 5}', "did you mean 'numRatings'"),
