@@ -99,13 +99,19 @@ def list_schemas(ctx, p):
 
 @operation("DeleteSchema")
 def delete_schema(ctx, p):
-    """Refused while a dataset uses it."""
+    """Refused while a dataset uses it, or is being updated to it (UpdateDataset in progress: the model
+    doc of DeleteSchema, "delete all datasets referencing the schema" first)."""
     store = ctx.store
     with store.lock:
         res = store.get("schema", p["schemaArn"])
         users = store.all("dataset", lambda d: d.record["schemaArn"] == res.arn)
         if users:
             raise ResourceInUseException(f"Schema {res.arn} is used by dataset {users[0].arn}.")
+        updating = store.all("dataset", lambda d: store.transition(d, "latestDatasetUpdate") is not None
+                             and d.record["latestDatasetUpdate"]["schemaArn"] == res.arn)
+        if updating:
+            raise ResourceInUseException(f"Schema {res.arn} is used by the update of dataset {updating[0].arn} "
+                                         f"in progress.")
         store.remove(res)
     return {}
 

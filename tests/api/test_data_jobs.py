@@ -8,6 +8,8 @@ import time
 import boto3
 import pytest
 
+from localpersonalize.control import clock
+
 from ..helpers import wait_for
 from .test_events import INTERACTIONS, ROLE, error, make_group, schema_json
 
@@ -191,3 +193,18 @@ def test_update_dataset_only_for_users_and_items(world):
     other = p.create_schema(name="i2", schema=INTERACTIONS.replace('"version"', '"doc": "x", "version"'))["schemaArn"]
     code, message, _ = error(p.update_dataset, datasetArn=world["Interactions"], schemaArn=other)
     assert code == "InvalidInputException" and "Users or Items" in message
+
+
+def test_a_schema_cannot_be_deleted_while_a_dataset_is_being_updated_to_it(world):
+    p = world["p"]
+    new = p.create_schema(name="users-v3", schema=schema_json("Users", [
+        {"name": "USER_ID", "type": "string"}, {"name": "MEMBERSHIP_STATUS", "type": "string", "categorical": True},
+        {"name": "CITY", "type": ["null", "string"]}]))["schemaArn"]
+    clock.set_pacing("stepped")
+    p.update_dataset(datasetArn=world["Users"], schemaArn=new)
+    code, message, _ = error(p.delete_schema, schemaArn=new)
+    assert code == "ResourceInUseException" and "update of dataset" in message
+    found = wait_for(lambda: p.describe_dataset(datasetArn=world["Users"]), "dataset")
+    while found["latestDatasetUpdate"]["status"] != "ACTIVE":
+        found = p.describe_dataset(datasetArn=world["Users"])["dataset"]
+    assert found["schemaArn"] == new and p.describe_schema(schemaArn=new)["schema"]["name"] == "users-v3"
