@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..control import lifecycle, quotas, workflow
+from ..control import lifecycle, quotas, training, workflow
 from ..control.lifecycle import ACTIVE, CREATE_CHAIN, INACTIVE
 from ..errors import InvalidInputException, ResourceInUseException
 from . import operation
@@ -46,6 +46,7 @@ def create_recommender(ctx, p):
         record = {"name": p["name"], "recommenderArn": arn, "datasetGroupArn": group.arn,
                   "recipeArn": recipe.arn, "recommenderConfig": config}
         rec = store.create("recommender", arn, record, parent=group.arn, tags=p.get("tags"))
+        rec.extra["columns"] = training.metadata_columns(group.extra["data"])  # new ones: not trained on
         holder, work = workflow.recommender_trainer(store, rec)
 
         def on_done(reason):
@@ -85,7 +86,9 @@ def update_recommender(ctx, p):
         if config == old:
             return {"recommenderArn": rec.arn}  # nothing changes: no update (spec 30 §5.3)
         retrain = config.get("trainingDataConfig") != old.get("trainingDataConfig")
-        holder, work = workflow.recommender_trainer(store, rec)
+        # a new column config covers every column there is now (guide L16090: how to train on new columns)
+        known = training.metadata_columns(store.get("dataset-group", rec.parent).extra["data"])
+        holder, work = workflow.recommender_trainer(store, rec, config, known)
         now = store.clock.now()
         rec.record["latestRecommenderUpdate"] = {"recommenderConfig": config, "creationDateTime": now,
                                                  "lastUpdatedDateTime": now}
@@ -97,6 +100,7 @@ def update_recommender(ctx, p):
                 return
             if retrain:
                 workflow.serve_trained(store, rec, holder, at)
+                rec.extra["columns"] = known
             store.touch_update(rec, "latestRecommenderUpdate", at=at, status=ACTIVE)
             store.touch(rec, at=at, recommenderConfig=config)
 

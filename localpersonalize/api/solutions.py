@@ -67,6 +67,7 @@ def create_solution(ctx, p):
                   "performAutoTraining": auto,
                   "performIncrementalUpdate": bool(bool_param(p.get("performIncrementalUpdate")))}
         solution = store.create("solution", arn, record, parent=group.arn, tags=p.get("tags"))
+        solution.extra["columns"] = training.metadata_columns(group.extra["data"])  # new ones: not trained on
 
         def on_done(reason):
             if reason is None:

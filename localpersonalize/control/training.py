@@ -219,6 +219,39 @@ def limit_items(interactions: Interactions, max_items: int, created: np.ndarray 
     return interactions.subset(allowed[interactions.item_idx])
 
 
+#: The datasets whose schema UpdateDataset may replace, adding columns (spec 40 §10).
+_REPLACEABLE = ("USERS", "ITEMS")
+
+
+def metadata_columns(group_data) -> dict:
+    """``{"USERS": [field name, ...], "ITEMS": [...]}``: the columns of the group's Users and Items
+    datasets now (the types it has), kept by CreateSolution and CreateRecommender for
+    :func:`without_new_columns`."""
+    return {t: list(ds.schema.field_names) for t in _REPLACEABLE if (ds := group_data.dataset(t)) is not None}
+
+
+def without_new_columns(config: dict | None, known: dict | None, group_data) -> dict | None:
+    """``config`` (a ``solutionConfig``, or a recommender's ``recommenderConfig``) with the Users and Items
+    columns added since ``known`` (:func:`metadata_columns` when the solution or recommender was created)
+    added to ``trainingDataConfig.excludedDatasetColumns``: "when you replace a dataset's schema,
+    Personalize automatically excludes the new columns from training of existing recommenders or custom
+    solutions" (guide L16090, spec 40 §10). A dataset created after ``known`` adds no excluded column.
+    Returns ``config`` itself when no column is new."""
+    new = {t: [c for c in ds.schema.field_names if c not in known[t]]
+           for t in _REPLACEABLE if known and t in known and (ds := group_data.dataset(t)) is not None}
+    new = {t: cols for t, cols in new.items() if cols}
+    if not new:
+        return config
+    config = dict(config or {})
+    training_data = dict(config.get("trainingDataConfig") or {})
+    excluded = {k.upper(): list(v or []) for k, v in (training_data.get("excludedDatasetColumns") or {}).items()}
+    for t, cols in new.items():
+        excluded[t] = excluded.get(t, []) + [c for c in cols if c not in excluded.get(t, [])]
+    training_data["excludedDatasetColumns"] = excluded
+    config["trainingDataConfig"] = training_data
+    return config
+
+
 def _excluded(config: dict, dataset_type: str) -> set:
     excluded = (config.get("trainingDataConfig") or {}).get("excludedDatasetColumns") or {}
     return {c for key, cols in excluded.items() if key.upper() == dataset_type for c in (cols or [])}

@@ -90,7 +90,9 @@ def start_solution_version(store, solution, mode: str = "FULL", training_type: s
                  if v.status == ACTIVE and v.record.get("trainingMode") == "FULL"), None) if mode == "UPDATE" else None
 
     def work():
-        trained = training.train(recipe, group.extra["data"], sol.get("eventType"), sol.get("solutionConfig"),
+        config = training.without_new_columns(sol.get("solutionConfig"), solution.extra.get("columns"),
+                                              group.extra["data"])
+        trained = training.train(recipe, group.extra["data"], sol.get("eventType"), config,
                                  mode=mode, base=base, perform_hpo=bool(sol.get("performHPO")))
         version.extra["trained"] = trained
         tuned = {"tunedHPOParams": {"algorithmHyperParameters": trained.tuned_hyperparameters}} \
@@ -145,17 +147,24 @@ def _autotrain_tick(store, solution, due: float) -> None:
 RECOMMENDER_RETRAINING_DAYS = 7  # guide L9501, L10200
 
 
-def recommender_trainer(store, rec):
+def recommender_trainer(store, rec, config: dict | None = None, known: dict | None = None):
     """The work of training recommender ``rec``'s use case on its group's current data: returns
     ``(holder, work)``; after ``work()`` the model (a ``training.TrainedModel``) is ``holder["trained"]``.
+    ``config``: the ``recommenderConfig`` to train with (default: the recommender's), whose
+    ``trainingDataConfig`` columns are not trained on, nor the Users and Items columns added since
+    ``known`` (default: the columns when the recommender was created; ``training.without_new_columns``).
     Remembers the data it trains on, for the retraining ticks. Raises ``lifecycle.FailedWork`` (from
     ``work``) when the data breaks a training rule."""
     recipe = recipes.recipe_by_arn(rec.record["recipeArn"])
     group = store.get("dataset-group", rec.parent)
     holder = {"data_mark": interactions_mark(group.extra["data"])}
+    config = rec.record["recommenderConfig"] if config is None else config
+    known = rec.extra.get("columns") if known is None else known
 
     def work():
-        holder["trained"] = training.train(recipe, group.extra["data"], recipe.training_event_type, None)
+        training_config = training.without_new_columns(
+            {"trainingDataConfig": config.get("trainingDataConfig")}, known, group.extra["data"])
+        holder["trained"] = training.train(recipe, group.extra["data"], recipe.training_event_type, training_config)
 
     return holder, work
 

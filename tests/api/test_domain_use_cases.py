@@ -82,8 +82,7 @@ def ml():
     return ratings, movies
 
 
-@pytest.fixture(scope="module")
-def vod(mocked, ml):
+def _vod_datasets(ml) -> dict:
     ratings, movies = ml
 
     def year(title):
@@ -97,7 +96,12 @@ def vod(mocked, ml):
                                          [(i, g, re.sub(r"\s*\(\d{4}\)\s*$", "", t), year(t))
                                           for i, t, g in movies])),
     }
-    return _world("VIDEO_ON_DEMAND", datasets, VOD, "vod")
+    return datasets
+
+
+@pytest.fixture(scope="module")
+def vod(mocked, ml):
+    return _world("VIDEO_ON_DEMAND", _vod_datasets(ml), VOD, "vod")
 
 
 def _ids(answer):
@@ -165,6 +169,22 @@ def test_vod_more_like_x_answers_by_genre_even_for_a_movie_nobody_watched(vod, m
     assert len(ids) == 10 and all("Documentary" in genres[i] for i in ids)
     ids = _ids(rt.get_recommendations(recommenderArn=arn, userId="1", itemId="1", numResults=10))
     assert "3114" in ids                                             # Toy Story 2 is more like Toy Story
+
+
+def test_vod_more_like_x_trains_without_the_columns_its_recommender_config_excludes(mocked, ml):
+    genres = {i: set(g.split("|")) for i, _, g in ml[1]}
+    personalize, rt = boto3.client("personalize"), boto3.client("personalize-runtime")
+    _world("VIDEO_ON_DEMAND", _vod_datasets(ml), [], "vod-excluded")
+    group = next(g["datasetGroupArn"] for g in personalize.list_dataset_groups()["datasetGroups"]
+                 if g["name"] == "vod-excluded")
+    arn = personalize.create_recommender(
+        name="vod-mlx-no-genres", datasetGroupArn=group,
+        recipeArn="arn:aws:personalize:::recipe/aws-vod-more-like-x",
+        recommenderConfig={"trainingDataConfig": {"excludedDatasetColumns": {"ITEMS": ["GENRES"]}}})["recommenderArn"]
+    assert wait_for(lambda: personalize.describe_recommender(recommenderArn=arn), "recommender", 600)[
+        "status"] == "ACTIVE"
+    ids = _ids(rt.get_recommendations(recommenderArn=arn, userId="1", itemId="3338", numResults=10))
+    assert len(ids) == 10 and sum("Documentary" in genres[i] for i in ids) < 10    # no longer by genre
 
 
 def test_vod_more_like_x_fails_without_an_items_dataset(mocked, ml):
