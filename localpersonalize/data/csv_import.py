@@ -516,6 +516,11 @@ _ARROW_INT = {32: pa.int32(), 64: pa.int64()}
 _NUMPY_INT = {pa.int32(): np.int32, pa.int64(): np.int64}
 
 
+def _count_x(data: np.ndarray) -> int:
+    """Bytes ``x`` or ``X`` in uint8 ``data``."""
+    return int(np.count_nonzero((data | 32) == ord("x")))
+
+
 def _read_typed(block: _Block, names: list, schema: Schema, bits: Mapping) -> dict | None:
     """``{column name: Arrow array}`` of a plain block read with its integer columns typed (``bits``:
     column name -> 32 or 64 for those, which become int32 / int64; 0 for the others, which stay binary),
@@ -528,7 +533,9 @@ def _read_typed(block: _Block, names: list, schema: Schema, bits: Mapping) -> di
     count must equal, summed over its rows, the bytes of the binary values plus the canonical decimal
     text of every integer, plus one separator (comma or newline) per value. Any quote, escape, blank,
     ``\\r``, skipped empty line, sign or leading zero adds bytes the typed values do not account for, so
-    such a block is read again the careful way; ``007`` and ``7`` thus stay two string IDs. pyarrow and
+    such a block is read again the careful way; ``007`` and ``7`` thus stay two string IDs. pyarrow also
+    reads a hexadecimal integer (``0x5F5E1000``, as long as ``1600000000``), so a block it read must hold
+    no ``x`` or ``X`` beyond those of its binary values. pyarrow and
     polars refuse a row with too many fields, but polars fills a short row (or an empty line) with nulls,
     which count for fewer bytes than they have and could cancel a sign elsewhere: so a block polars read
     with a null must also hold exactly one newline and ``fields - 1`` commas per row (plain blocks have no
@@ -557,7 +564,7 @@ def _read_typed(block: _Block, names: list, schema: Schema, bits: Mapping) -> di
         rows = table.num_rows
         columns = [table.column(name).combine_chunks(memory_pool=_MEM) for name in names]
     size = rows * len(names)
-    arrays, nulls = {}, 0
+    arrays, nulls, text_x = {}, 0, 0
     for name, a in zip(names, columns):
         nulls += a.null_count
         if pa.types.is_integer(a.type):
@@ -568,9 +575,13 @@ def _read_typed(block: _Block, names: list, schema: Schema, bits: Mapping) -> di
         elif len(a):
             offsets = np.frombuffer(a.buffers()[1], np.int32)[a.offset:a.offset + len(a) + 1]
             size += int(offsets[-1]) - int(offsets[0])
+            if not by_polars and offsets[-1] > offsets[0]:
+                text_x += _count_x(np.frombuffer(a.buffers()[2], np.uint8)[offsets[0]:offsets[-1]])
         arrays[name] = a
     if size != len(block.data):
         return None
+    if not by_polars and _count_x(np.frombuffer(block.data, np.uint8)) != text_x:
+        return None  # pyarrow reads 0x5F5E1000 as 1600000000, as many bytes: an x outside the text columns
     if by_polars and nulls:
         byte = np.frombuffer(block.data, np.uint8)
         if np.count_nonzero(byte == 10) != rows or np.count_nonzero(byte == 44) != rows * (len(names) - 1):
@@ -689,7 +700,12 @@ def _as_utf8(a: pa.Array, on_bad) -> pa.Array:
 
 def _numeric(a: pa.Array, target: pa.DataType, bad_msg: str) -> pa.Array:
     """Cast a binary column to ``target``; blanks around values and a leading ``+`` are allowed and a
-    blank cell is null (spec §6 rules 4 and 12). Raises ImportFailure(bad_msg) for the first bad row."""
+    blank cell is null (spec §6 rules 4 and 12); integers are decimal (pyarrow's cast would read ``0x10``
+    as 16). Raises ImportFailure(bad_msg) for the first bad row."""
+    if pa.types.is_integer(target) and pa.types.is_binary(a.type):
+        first_hex = pc.index(pc.match_substring(a, "x", ignore_case=True, memory_pool=_MEM), True).as_py()
+        if first_hex >= 0:
+            _fail(a, first_hex, bad_msg)
     try:
         return pc.cast(a, target, memory_pool=_MEM)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

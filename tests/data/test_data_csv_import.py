@@ -154,6 +154,8 @@ def test_header_failures(data, parts):
 @pytest.mark.parametrize("row,parts", [
     (b"u3,i3,yesterday", ["Column TIMESTAMP", "'yesterday'", "line 4", "not an integer"]),
     (b"u3,i3,1.5e9", ["Column TIMESTAMP", "line 4", "not an integer"]),
+    (b"u3,i3,0x5F5E1000", ["Column TIMESTAMP", "'0x5F5E1000'", "line 4", "not an integer"]),  # as long as 1600000000
+    (b"u3,xi3,0x10", ["Column TIMESTAMP", "'0x10'", "line 4", "not an integer"]),
     (b"u3,i3,1586731606000", ["Column TIMESTAMP", "line 4", "milliseconds"]),
     (b"u3,,1586731606", ["Column ITEM_ID", "empty value at line 4", "not nullable"]),
     (b"u" + b"x" * 256 + b",i3,1586731606", ["Column USER_ID", "line 4", "at most 256 characters"]),
