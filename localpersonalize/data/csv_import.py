@@ -926,8 +926,9 @@ def _convert_string(a: pa.Array, f: Field) -> tuple[_Strings, np.ndarray]:
             bad = [k for k, v in zip(long_.tolist(), values)
                    if not per_value or any(len(p) > limit for p in v.split("|"))]
             if bad:
-                _fail_first(np.isin(codes, bad), a,
-                            f"Column {f.name}: value '{{value}}...' at {{where}} is too long; {text}")
+                _fail_first(np.isin(codes, bad), a,  # led by the service's words (spec 60 §4.1 message 5)
+                            f"Length for {f.name} cannot exceed {limit} characters: value '{{value}}...' at "
+                            f"{{where}} is too long; {text}")
     return _Strings(codes, dictionary=dic), codes < 0
 
 
@@ -1184,9 +1185,10 @@ def _parse_header(line: bytes, schema: Schema) -> list[str]:
                 f"Header: column {h!r} is not a field of the schema{hint}; "
                 f"schema fields: {', '.join(schema.field_names)}"
             )
-    for f in schema.fields:
-        if not f.nullable and f.name not in seen:
-            raise ImportFailure(f"Header: required column {f.name} is missing")
+    missing = [f.name for f in schema.fields if not f.nullable and f.name not in seen]
+    if missing:  # the service's words (spec 60 §4.1 message 4)
+        raise ImportFailure(f"Input CSV is missing the following columns: [{', '.join(missing)}] (the header "
+                            f"must name every field of the schema that is not nullable)")
     return names
 
 
