@@ -89,6 +89,17 @@ def test_only_one_event_tracker_per_dataset_group(world):
     assert code == "ResourceAlreadyExistsException" and "one event tracker" in message
 
 
+def test_put_events_into_an_interactions_dataset_being_deleted_is_refused_and_stores_nothing(world):
+    from localpersonalize.control import clock
+
+    clock.set_pacing("stepped")
+    world["p"].delete_dataset(datasetArn=world["Interactions"])
+    code, message, _ = error(world["events"].put_events, trackingId=world["tracker"]["trackingId"], userId="u",
+                             sessionId="s", eventList=[{"eventType": "click", "sentAt": 1, "itemId": "i"}])
+    assert code == "InvalidInputException" and "is not ACTIVE (status: DELETE PENDING)" in message
+    assert world["data"].dataset("INTERACTIONS").n_rows == 0
+
+
 def test_delete_event_tracker_keeps_the_datasets(world):
     p = world["p"]
     p.delete_event_tracker(eventTrackerArn=world["tracker"]["eventTrackerArn"])
