@@ -155,12 +155,14 @@ def create_data_deletion_job(ctx, p):
             raise lifecycle.FailedWork(f"The input files total {size} bytes; a data deletion job accepts at most "
                                        f"{MAX_DELETION_INPUT_BYTES} bytes (50 MB).")
         user_ids = []
-        try:
-            for stream in source.streams():
+        streams = source.streams()
+        for stream in streams:
+            try:
                 user_ids.extend(parse_csv(stream, _DELETION_SCHEMA).strings("USER_ID").tolist())
-        except ImportFailure as exc:
-            raise lifecycle.FailedWork(f"Invalid input file: {exc.reason}. The file must be a CSV with a "
-                                       "single USER_ID column.") from None
+            except ImportFailure as exc:  # each file counts its own lines: a folder's failure names the file
+                where = f"{stream.name}: " if len(streams) > 1 else ""
+                raise lifecycle.FailedWork(f"Invalid input file: {where}{exc.reason}. The file must be a CSV "
+                                           "with a single USER_ID column.") from None
         store.touch(job, numDeleted=group_data.delete_users(user_ids))
 
     lifecycle.run_work(job, store, work, done_status="COMPLETED", statuses=DELETION_CHAIN, failed_status="FAILED")

@@ -154,6 +154,16 @@ def test_data_deletion_job_with_a_bad_file_fails(world):
     assert job["status"] == "FAILED" and "USER_ID" in job["failureReason"]
 
 
+def test_a_folder_data_deletion_job_names_the_bad_file(world):
+    world["s3"].put_object(Bucket="bucket", Key="del/a.csv", Body=b"USER_ID\nu1\n")
+    world["s3"].put_object(Bucket="bucket", Key="del/b.csv", Body=b"user\nu2\n")
+    arn = world["p"].create_data_deletion_job(jobName="d", datasetGroupArn=world["group"], roleArn=ROLE,
+                                              dataSource={"dataLocation": "s3://bucket/del/"})
+    job = wait_deletion(world["p"], arn["dataDeletionJobArn"])
+    assert job["status"] == "FAILED" and job["failureReason"].startswith(
+        "Invalid input file: s3://bucket/del/b.csv: Header: column 'user' is not a field of the schema")
+
+
 def test_data_deletion_job_refuses_a_missing_input(world):
     code, _, _ = error(world["p"].create_data_deletion_job, jobName="d", datasetGroupArn=world["group"],
                        roleArn=ROLE, dataSource={"dataLocation": "s3://bucket/nothing.csv"})
