@@ -289,12 +289,17 @@ def canonical_domain(domain: str | None) -> str | None:
 
 def _field_type(name: str, t) -> tuple[str, bool]:
     """Return (non-null primitive, nullable) of an Avro field type, or raise."""
-    if isinstance(t, dict) and set(t) <= {"type", "logicalType"} and isinstance(t.get("type"), str):
-        t = t["type"]  # {"type": "long"} is the long form of a primitive
+
+    def short(m):  # {"type": "long"} is the long form of a primitive, alone or in a union
+        if isinstance(m, dict) and set(m) <= {"type", "logicalType"} and isinstance(m.get("type"), str):
+            return m["type"]
+        return m
+
+    t = short(t)
     if isinstance(t, str):
         members = [t]
     elif isinstance(t, list):
-        members = t
+        members = [short(m) for m in t]
     else:
         raise SchemaError(
             f"Field {name}: type {json.dumps(t)} is not allowed; the schema must be flat "

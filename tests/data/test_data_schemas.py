@@ -97,8 +97,10 @@ def test_parsed_fields_expose_type_nullability_and_flags():
 
 
 def test_long_form_primitive_type_is_accepted():
-    s = parse_schema(schema("Users", f("USER_ID", {"type": "string"}), f("AGE", {"type": "int"})))
+    s = parse_schema(schema("Users", f("USER_ID", {"type": "string"}), f("AGE", {"type": "int"}),
+                            f("CITY", ["null", {"type": "string"}], categorical=True)))
     assert s.field("AGE").type == "int"
+    assert (s.field("CITY").type, s.field("CITY").nullable) == ("string", True)
 
 
 @pytest.mark.parametrize("value,expected", [
