@@ -109,6 +109,11 @@ class PersonalizeBackend(BaseBackend):
         super().__init__(region_name, account_id)
         self.store = Store(account_id, region_name)
 
+    def reset(self) -> None:
+        """moto's reset (the outermost mock ends): a new store; the old one is marked closed."""
+        self.store.closed = True
+        super().reset()
+
     url_bases = [_HOSTS]
 
     @property

@@ -64,6 +64,9 @@ class Store:
         self._timers: dict[Any, tuple[float, Callable[[float], None]]] = {}
         self._local = threading.local()
         self._seq = itertools.count(1)
+        #: Set when the store is discarded (moto's reset, at the end of the outermost mock): work still
+        #: running in the background for it then fails quietly (its S3 data is gone too).
+        self.closed = False
         lifecycle.STORES.add(self)
 
     # ----- identity
