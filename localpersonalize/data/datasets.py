@@ -32,7 +32,7 @@ import io
 import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass, field as dc_field, replace
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -251,7 +251,11 @@ class _State:
     ``cols``: name → ndarray[n]; ``nulls``: name → bool[n] for nullable fields; ``origin``: uint8[n]
     BULK/STREAM; ``session``: int32[n] session codes (-1 = none); ``derived``: lazily computed indexes.
     ``origin`` and ``session`` of a state made by one bulk import alone are read-only views of one value
-    (:func:`_constant`, no memory per row) until rows are added.
+    (:func:`_constant`, no memory per row) until rows are added. ``older`` (Users, Items and Actions
+    datasets): per ID, the latest record of the other origin, kept when a record of one origin replaced it
+    (``None`` when there is none): a FULL import, which replaces bulk records only, brings the PUT record
+    it had replaced back, and a ``BULK`` or ``PUT`` export lists its origin's latest record of every ID
+    (guide L15790-L15795).
     """
 
     cols: dict
@@ -260,6 +264,7 @@ class _State:
     session: np.ndarray
     n: int
     derived: _Derived = dc_field(default_factory=_Derived, compare=False)
+    older: "_State | None" = None
 
     def key_column(self, name: str) -> np.ndarray:
         return self.session if name == _SESSION else self.cols[name]
@@ -449,26 +454,44 @@ class Dataset:
 
         The caller checks the replacement rules first (:func:`~.schemas.check_schema_replacement`).
         """
-        with self.group.lock:
-            st = self._current
+        def widened(st: _State | None) -> _State | None:
+            if st is None:
+                return None
             cols, nulls = dict(st.cols), dict(st.nulls)
             for f in schema.fields:
-                if f.name in cols:
-                    continue
-                if f.type == "string" and f.name not in _ID_INDEX:
-                    self._dicts[f.name] = IdIndex()
-                cols[f.name] = _null_column(f.type, st.n)
-                nulls[f.name] = np.ones(st.n, bool)
-            self.schema = schema
-            self._current = _State(cols, nulls, st.origin, st.session, st.n, st.derived)
+                if f.name not in cols:
+                    cols[f.name] = _null_column(f.type, st.n)
+                    nulls[f.name] = np.ones(st.n, bool)
+            return _State(cols, nulls, st.origin, st.session, st.n, st.derived, widened(st.older))
 
-    def delete_rows(self, rows: np.ndarray) -> int:
-        """Remove the rows flagged in bool[n] ``rows``; return how many were removed."""
+        with self.group.lock:
+            for f in schema.fields:
+                if f.name not in self._current.cols and f.type == "string" and f.name not in _ID_INDEX:
+                    self._dicts[f.name] = IdIndex()
+            self._current = widened(self._current)
+            self.schema = schema
+
+    def delete_ids(self, codes: np.ndarray) -> int:
+        """Remove every record (latest and older) whose ID (the dataset's key field) is one of the int32
+        ``codes``; return how many were removed."""
+        key = _KEY_FIELD[self.dataset_type]
+        with self.group.lock:
+            st = self._current
+            older = None if st.older is None else np.isin(st.older.cols[key], codes)
+            return self.delete_rows(np.isin(st.cols[key], codes), older)
+
+    def delete_rows(self, rows: np.ndarray, older: np.ndarray | None = None) -> int:
+        """Remove the rows flagged in bool[n] ``rows`` (and the ``older`` records flagged in ``older``);
+        return how many records were removed."""
         with self.group.lock:
             st = self._current
             removed = int(np.count_nonzero(rows))
+            kept_older = st.older
+            if older is not None and st.older is not None and older.any():
+                removed += int(np.count_nonzero(older))
+                kept_older = _take(st.older, ~older) if not older.all() else None
             if removed:
-                self._current = _take(st, ~rows)
+                self._current = replace(_take(st, ~rows), older=kept_older)
             return removed
 
     def _apply(self, table: Table, origin: np.uint8, replace_bulk: bool, session: np.ndarray | None = None,
@@ -487,7 +510,7 @@ class Dataset:
                 n_new = int(keep.sum())
             new_origin = _constant(n_new, origin, np.uint8)
             if replace_bulk:
-                old = _take(old, old.origin == STREAM)
+                old = _without_bulk(old)
             key = _KEY_FIELD.get(self.dataset_type)
             if key is None:
                 state = self._concat(old, new_cols, new_nulls, new_origin, new_session, n_new)
@@ -552,8 +575,9 @@ class Dataset:
 
     def _upsert(self, old: _State, key: str, cols: dict, nulls: dict, origin: np.ndarray,
                 session: np.ndarray, n: int) -> _State:
+        """``old`` with the ``n`` new rows upserted by ``key`` (the last row of an ID wins, in file order).
+        A replaced record of the other origin becomes the ID's ``older`` record (:class:`_State`)."""
         k = cols[key]
-        # last occurrence of each ID wins, in file order
         _, first_in_rev = np.unique(k[::-1], return_index=True)
         last = np.sort(n - 1 - first_in_rev)
         pos = np.full(len(self._index(key)), -1, np.int64)
@@ -567,12 +591,19 @@ class Dataset:
             a[p_upd] = new_a[upd]
             return a
 
+        older = old.older
+        replaced = p_upd[old.origin[p_upd] != origin[upd]] if len(p_upd) else p_upd
+        if len(replaced):
+            moved = _take(old, replaced)
+            older = moved if older is None else replace(self._upsert(   # one older record per ID
+                older, key, moved.cols, moved.nulls, moved.origin, moved.session, moved.n), older=None)
         return _State(
             {name: merge(old.cols[name], cols[name]) for name in old.cols},
             {name: merge(old.nulls[name], nulls[name]) for name in old.nulls},
             merge(old.origin, origin),
             merge(old.session, session),
             old.n + len(add),
+            older=older,
         )
 
     def _index(self, name: str) -> IdIndex:
@@ -687,6 +718,8 @@ class Dataset:
         if origins is None:
             raise ValueError(f"ingestionMode must be BULK, PUT or ALL, not {mode!r}")
         st = self._state
+        if st.older is not None and len(origins) == 1:  # each origin's latest record of every ID
+            st = _stack(st, st.older)
         rows = np.flatnonzero(np.isin(st.origin, origins))
         cols = {name: st.cols[name] for name in self.schema.field_names}
         if self.dataset_type in _EVENT_FIELDS:
@@ -778,6 +811,22 @@ def _constant(n: int, value, dtype) -> np.ndarray:
     compare and concatenate it like any array; :meth:`Dataset._grow` copies it into a buffer when rows are
     appended."""
     return np.broadcast_to(np.asarray(value, dtype), (n,))
+
+
+def _without_bulk(st: _State) -> _State:
+    """``st`` without its bulk records (a FULL import replaces them): the streamed rows, and the older
+    streamed records of the IDs whose latest record was a bulk one (:attr:`_State.older`)."""
+    kept = _take(st, st.origin == STREAM)
+    if st.older is None or not (st.older.origin == STREAM).any():
+        return kept
+    return _stack(kept, _take(st.older, st.older.origin == STREAM))
+
+
+def _stack(a: _State, b: _State) -> _State:
+    """The rows of ``a`` then those of ``b`` (same columns), without ``older`` records."""
+    return _State({k: np.concatenate([v, b.cols[k]]) for k, v in a.cols.items()},
+                  {k: np.concatenate([v, b.nulls[k]]) for k, v in a.nulls.items()},
+                  np.concatenate([a.origin, b.origin]), np.concatenate([a.session, b.session]), a.n + b.n)
 
 
 def _take(st: _State, rows: np.ndarray) -> _State:
@@ -946,7 +995,7 @@ class DatasetGroupData:
                 return 0
             for dtype, ds in self.datasets.items():
                 if dtype == "USERS":
-                    total += ds.delete_rows(np.isin(ds.codes("USER_ID"), codes))
+                    total += ds.delete_ids(codes)
                 elif dtype in _EVENT_FIELDS:
                     total += ds.delete_rows(np.isin(ds.user_codes(), codes))
             self.deletions += 1

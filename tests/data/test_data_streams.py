@@ -287,6 +287,32 @@ def test_export_of_items_keeps_the_latest_record_per_id():
     assert ds.export_csv("ALL")[0].decode().splitlines() == ["ITEM_ID,GENRES", "a,Kids", "b,Comedy|Horror"]
 
 
+def test_each_origin_keeps_its_latest_record_of_an_id_and_a_full_import_brings_a_put_record_back():
+    """Guide L15790-L15795: ALL exports the latest record of an ID, PUT and BULK their own origin's; a FULL
+    import replaces bulk records only (spec 40 §7.2)."""
+    g = DatasetGroupData()
+    users = schema("Users", f("USER_ID", "string"), f("AGE", "int"))
+    ds = g.create_dataset("Users", users)
+    ds.import_files([b"USER_ID,AGE\na,1\n"])
+    ds.put_records([{"USER_ID": "c", "AGE": 30}, {"USER_ID": "a", "AGE": 2}])
+    ds.import_files([b"USER_ID,AGE\nc,31\nb,5\n"], mode="INCREMENTAL")
+
+    def export(mode):
+        return sorted(ds.export_csv(mode)[0].decode().splitlines()[1:])
+
+    assert (export("ALL"), export("BULK"), export("PUT")) == (["a,2", "b,5", "c,31"], ["a,1", "b,5", "c,31"],
+                                                             ["a,2", "c,30"])
+    assert ds.n_rows == 3 and sorted(ds.column("AGE").tolist()) == [2, 5, 31]   # what models and filters read
+    ds.import_files([b"USER_ID,AGE\nz,9\n"], mode="FULL")
+    assert (export("ALL"), export("BULK"), export("PUT")) == (["a,2", "c,30", "z,9"], ["z,9"], ["a,2", "c,30"])
+    ds.import_files([b"USER_ID,AGE\nc,32\n"], mode="INCREMENTAL")
+    assert g.delete_users(["c"]) == 2                                     # the bulk record and the PUT one
+    assert (export("ALL"), export("PUT")) == (["a,2", "z,9"], ["a,2"])
+    ds.replace_schema(schema("Users", f("USER_ID", "string"), f("AGE", "int"), f("CITY", ["null", "string"])))
+    ds.import_files([b"USER_ID,AGE,CITY\na,3,Oslo\n"], mode="INCREMENTAL")
+    assert (export("ALL"), export("PUT")) == (["a,3,Oslo", "z,9,"], ["a,2,"])
+
+
 def test_an_export_imports_back_unchanged_with_backslashes_quotes_and_commas():
     g = DatasetGroupData()
     items = schema("Items", f("ITEM_ID", "string"), f("GENRES", ["null", "string"], categorical=True))
