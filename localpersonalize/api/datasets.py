@@ -199,11 +199,16 @@ def delete_dataset(ctx, p):
 @operation("CreateDatasetImportJob")
 def create_dataset_import_job(ctx, p):
     """CSV from S3 into an ACTIVE dataset, `FULL`/`INCREMENTAL`, in the background; a bad file ends `CREATE FAILED`
-    with the reason; quota of jobs in progress."""
+    with the reason; quota of jobs in progress; refused while the dataset's schema is being replaced."""
     store = ctx.store
     with store.lock:
         dataset = store.get("dataset", p["datasetArn"])
         require_active(dataset, "dataset")
+        update = store.transition(dataset, "latestDatasetUpdate")
+        if update is not None:  # "import new data once the dataset is ACTIVE again" (guide L16084-L16169)
+            raise ResourceInUseException(f"The dataset {dataset.arn} is being updated to schema "
+                                         f"{dataset.record['latestDatasetUpdate']['schemaArn']} "
+                                         f"({update.status}); import once its update is ACTIVE.")
         location = p["dataSource"].get("dataLocation")
         if not location:
             raise InvalidInputException("Invalid data location.")

@@ -199,6 +199,21 @@ class Table:
         """Column ``name`` as object[n] of ``str``/``None`` (string fields only)."""
         return self.columns[name].to_objects()
 
+    def widened(self, schema: Schema) -> "Table":
+        """This table under ``schema``, a replacement of its own (UpdateDataset: every field kept, the new
+        ones nullable, spec 40 §10): the new fields are all null. Raises ``ValueError`` when ``schema``
+        lacks one of the table's fields or adds one that is not nullable."""
+        if any(schema.field(name) is None for name in self.schema.field_names):
+            raise ValueError("table was parsed with a schema the dataset's does not extend")
+        columns, nulls = dict(self.columns), dict(self.nulls)
+        for f in schema.fields:
+            if f.name not in columns:
+                if not f.nullable:
+                    raise ValueError(f"the dataset's schema adds {f.name}, which is not nullable")
+                columns[f.name] = _empty_column(f, self.n_rows)
+                nulls[f.name] = np.ones(self.n_rows, bool)
+        return Table(columns, nulls, self.n_rows, schema, self.dataset_type, self.lines, self.warnings)
+
 
 # --------------------------------------------------------------------------
 # Rows and lines: the stream re-cut into row-aligned blocks

@@ -496,9 +496,9 @@ class Dataset:
 
     def _apply(self, table: Table, origin: np.uint8, replace_bulk: bool, session: np.ndarray | None = None,
                keep: np.ndarray | None = None) -> int:
-        if table.schema.field_names != self.schema.field_names:
-            raise ValueError("table was parsed with a different schema than the dataset's")
         with self.group.lock:
+            if table.schema.field_names != self.schema.field_names:  # parsed before an UpdateDataset
+                table = table.widened(self.schema)
             old = self._current
             new_cols, new_nulls = self._encode(table)
             n_new = table.n_rows

@@ -205,6 +205,19 @@ def test_update_dataset_only_for_users_and_items(world):
     assert code == "InvalidInputException" and "Users or Items" in message
 
 
+def test_an_import_job_is_refused_while_the_dataset_is_being_updated(world):
+    p, s3 = world["p"], world["s3"]
+    new = p.create_schema(name="users-v4", schema=schema_json("Users", [
+        {"name": "USER_ID", "type": "string"}, {"name": "MEMBERSHIP_STATUS", "type": "string", "categorical": True},
+        {"name": "CITY", "type": ["null", "string"]}]))["schemaArn"]
+    s3.put_object(Bucket="bucket", Key="u.csv", Body=b"USER_ID,MEMBERSHIP_STATUS\nu1,Gold\n")
+    clock.set_pacing("stepped")
+    p.update_dataset(datasetArn=world["Users"], schemaArn=new)
+    code, message, _ = error(p.create_dataset_import_job, jobName="during", datasetArn=world["Users"], roleArn=ROLE,
+                             dataSource={"dataLocation": "s3://bucket/u.csv"})
+    assert code == "ResourceInUseException" and "import once its update is ACTIVE" in message
+
+
 def test_a_schema_cannot_be_deleted_while_a_dataset_is_being_updated_to_it(world):
     p = world["p"]
     new = p.create_schema(name="users-v3", schema=schema_json("Users", [

@@ -313,6 +313,17 @@ def test_each_origin_keeps_its_latest_record_of_an_id_and_a_full_import_brings_a
     assert (export("ALL"), export("PUT")) == (["a,3,Oslo", "z,9,"], ["a,2,"])
 
 
+def test_rows_parsed_before_an_update_dataset_are_applied_with_nulls_in_the_new_fields():
+    """An import job or Put* call that parsed its rows with the old schema, applied after UpdateDataset."""
+    g = DatasetGroupData()
+    old = schema("Users", f("USER_ID", "string"), f("AGE", "int"))
+    ds = g.create_dataset("Users", old)
+    table = parse_csv(b"USER_ID,AGE\na,1\n", old, "Users")
+    ds.replace_schema(schema("Users", f("USER_ID", "string"), f("AGE", "int"), f("CITY", ["null", "string"])))
+    ds._apply(table, BULK, replace_bulk=True)
+    assert ds.export_csv("ALL")[0].decode().splitlines() == ["USER_ID,AGE,CITY", "a,1,"]
+
+
 def test_an_export_imports_back_unchanged_with_backslashes_quotes_and_commas():
     g = DatasetGroupData()
     items = schema("Items", f("ITEM_ID", "string"), f("GENRES", ["null", "string"], categorical=True))
