@@ -223,8 +223,8 @@ def get_recommendations(ctx, p, served):
                                     "percentage of promoted items and the filter that selects them.")
     wanted = max(1, k * promo["percentPromotedItems"] // 100) if k else 0
     promo_mask = base & _filter_mask(ctx, served, promo["filterArn"], promo.get("filterValues"), p, n)
-    promoted = serving.recommend_codes(served, user_id, wanted, promo_mask, item_code=item_code, context=context,
-                                       explore=False)
+    promoted = serving.with_new_items(served, serving.recommend_codes(
+        served, user_id, wanted, promo_mask, item_code=item_code, context=context, explore=False), promo_mask, wanted)
     rest_mask = rest_mask.copy()
     rest_mask[promoted.codes] = False
     ranked = serving.recommend_codes(served, user_id, k - len(promoted), rest_mask, item_code=item_code,

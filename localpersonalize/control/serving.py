@@ -655,6 +655,31 @@ def recommend_codes(served: Served, user_id: str | None, k: int, allowed: np.nda
     return Ranked.of(items[keep][:k], scores[keep][:k])
 
 
+def with_new_items(served: Served, ranked: Ranked, allowed: np.ndarray, k: int) -> Ranked:
+    """``ranked`` (a promotion's items, by the model) followed, up to ``k`` items in all, by the items the
+    model never saw (added since its training) that ``allowed`` (bool[n_catalogue], the promotion's filter
+    and the request's exclusions) lets through and that have a row in Items or Interactions, newest first
+    (CREATION_TIMESTAMP, then the latest added), without a score: "to surface new items with
+    User-Personalization-v2, promote by CREATION_TIMESTAMP" (spec 30 §10.4), where the model's own ranking
+    holds none of them."""
+    n, m = served.n_items, len(allowed)
+    if len(ranked) >= k or m <= n:
+        return ranked
+    data = served.data
+    in_data = np.zeros(m, bool)
+    for dataset_type in ("INTERACTIONS", "ITEMS"):
+        ds = data.dataset(dataset_type)
+        if ds is not None:
+            c = ds.codes("ITEM_ID")
+            in_data[c[(c >= 0) & (c < m)]] = True
+    new = np.flatnonzero(allowed[n:] & in_data[n:]) + n
+    created = training.item_created(data, m)
+    newest = -created[new] if created is not None else np.zeros(len(new))
+    new = new[np.lexsort((-new, np.nan_to_num(newest, nan=np.inf)))][:k - len(ranked)]
+    return Ranked.of(np.r_[ranked.codes, new], np.r_[ranked.scores, np.full(len(new), np.nan)],
+                     list(ranked.reasons) + [[] for _ in range(len(new))])
+
+
 def rank_items(served: Served, user_id: str, item_ids: list, *, allowed: np.ndarray | None = None,
                context: dict | None = None) -> tuple[Ranked, list]:
     """GetPersonalizedRanking: ``(ranked, unknown)``. ``item_ids`` deduplicated in order; ``allowed``
