@@ -1143,13 +1143,14 @@ def truncate_text(value: str | None) -> str | None:
     """A textual field's value as Personalize keeps it: cut to :data:`MAX_TEXTUAL_LENGTH` (20,000)
     characters, or :data:`MAX_TEXTUAL_LENGTH_ZH_JA` (7,000) when it is Chinese or Japanese text (more than
     half of its letters Han, Hiragana or Katakana) — the guide truncates, it does not reject (L4819; spec
-    10 §5.3). ``None`` stays ``None``."""
+    10 §5.3). Blanks left at the end by the cut are dropped, as blanks around any value are (so an export
+    imports back the same). ``None`` stays ``None``."""
     if value is None or len(value) <= MAX_TEXTUAL_LENGTH_ZH_JA:
         return value
     head = value[:MAX_TEXTUAL_LENGTH]
     if 2 * len(_CJK.findall(head)) > len(_LETTER.findall(head)):
-        return value[:MAX_TEXTUAL_LENGTH_ZH_JA]
-    return head
+        head = value[:MAX_TEXTUAL_LENGTH_ZH_JA]
+    return head.rstrip(_BLANKS)
 
 
 def _empty_column(f: Field, n: int):

@@ -201,6 +201,13 @@ def test_textual_over_20000_chars_is_truncated():
     assert t.strings("DESCRIPTION")[0] == "x" * MAX_TEXTUAL_LENGTH
 
 
+def test_a_truncated_text_drops_the_blanks_the_cut_leaves_at_its_end():
+    """So an export of it imports back the same (blanks around values are dropped on import)."""
+    text = "b" * (MAX_TEXTUAL_LENGTH - 1) + "  c"
+    t = parse_csv(f'ITEM_ID,CREATION_TIMESTAMP,DESCRIPTION\n1,1,"{text}"\n'.encode(), ITEMS)
+    assert t.strings("DESCRIPTION")[0] == "b" * (MAX_TEXTUAL_LENGTH - 1)
+
+
 def test_chinese_and_japanese_text_over_7000_chars_is_truncated_to_7000():
     japanese = "これは映画の説明です。" * 1000          # 11,000 characters of Hiragana, Han and punctuation
     chinese = "这是一部关于太空的电影" * 1000
