@@ -444,19 +444,33 @@ class _RowFailure(Exception):
         super().__init__(message)
         self.row, self.message = row, message
         self.extra = np.zeros(0, np.int64)
+        #: The block's columns of the rows before ``row`` (a row with the wrong number of fields), whose
+        #: values may break a rule earlier; None otherwise.
+        self.before: dict | None = None
 
     def reason(self, where: str) -> str:
         return self.message.replace("{where}", where)
 
 
-def _read_csv(data: bytes, names: list, quoted: bool, types: Mapping | None = None) -> pa.Table:
+def _read_csv(data: bytes, names: list, quoted: bool, types: Mapping | None = None,
+              invalid_rows: list | None = None) -> pa.Table:
     """pyarrow's CSV reader on one block: every column binary (or of its type in ``types``), empty cells
-    null."""
+    null. ``invalid_rows``: a list that gets ``(row, fields)`` of each row with the wrong number of fields
+    (0-based row of the block), which is then skipped instead of failing the read."""
+    parse = _PARSE[quoted]
+    if invalid_rows is not None:
+        def skip(row):
+            invalid_rows.append((row.number - 1, row.actual_columns))
+            return "skip"
+        parse = pacsv.ParseOptions(delimiter=parse.delimiter, quote_char=parse.quote_char,
+                                   double_quote=parse.double_quote, escape_char=parse.escape_char,
+                                   newlines_in_values=parse.newlines_in_values,
+                                   ignore_empty_lines=parse.ignore_empty_lines, invalid_row_handler=skip)
     return pacsv.read_csv(
         pa.py_buffer(data),
         read_options=pacsv.ReadOptions(column_names=names, use_threads=False,
                                        block_size=max(len(data) + 1, 1 << 16)),
-        parse_options=_PARSE[quoted],
+        parse_options=parse,
         convert_options=pacsv.ConvertOptions(
             column_types=types or {name: pa.binary() for name in names}, null_values=[""],
             strings_can_be_null=True, quoted_strings_can_be_null=True, check_utf8=False),
@@ -483,12 +497,20 @@ def _read_block(block: _Block, names: list) -> tuple[dict, _Block]:
             data, n, extra, _, open_quote = _split_rows(bytes(block.data), final=True)
             block = _Block(data, True, n, extra, open_quote)
     if table is None:
+        invalid: list = []
         try:
-            table = _read_csv(block.data, names, True)
+            table = _read_csv(block.data, names, True, invalid_rows=invalid)
         except pa.ArrowInvalid as exc:
             failure = _malformed(block.data, len(names), exc)
             failure.extra = block.extra
             raise failure from None
+        if invalid:  # the first such row, unless a row before it breaks another rule (_BlockWork)
+            row, fields = invalid[0]
+            failure = _RowFailure(row, f"Malformed CSV: {{where}} has {fields} fields but the header has {len(names)}")
+            failure.extra = block.extra
+            failure.before = {name: table.column(name).combine_chunks(memory_pool=_MEM).slice(0, row)
+                              for name in names}
+            raise failure
     if block.open_quote:  # pyarrow takes a quote left open at the end of the file as closed there
         failure = _RowFailure(block.n_rows - 1, "Malformed CSV at {where}: a quoted value is not closed "
                                                 "before the end of the file")
@@ -959,10 +981,27 @@ _CONVERTERS = {
 
 
 def _convert_block(arrays: Mapping, schema: Schema, may_be_null: frozenset = frozenset()) -> dict:
-    """``{field name: (piece, null mask)}`` for the schema fields present in ``arrays`` (binary columns).
+    """``{field name: (piece, null mask)}`` for the schema fields present in ``arrays`` (Arrow columns).
 
     ``may_be_null``: required fields that may still be null (anonymous events). Raises
-    :class:`_RowFailure` for the first broken rule (fields in schema order)."""
+    :class:`_RowFailure` for the earliest row that breaks a rule: the rules are checked column by column,
+    so when one fails at row r, the rows before r are checked again, until they pass."""
+    try:
+        return _convert_columns(arrays, schema, may_be_null)
+    except _RowFailure as first:
+        failure = first
+    while failure.row > 0:  # each pass finds an earlier row, or none: at most one pass per rule
+        try:
+            _convert_columns({name: a.slice(0, failure.row) for name, a in arrays.items()}, schema, may_be_null)
+            break
+        except _RowFailure as earlier:
+            failure = earlier
+    raise failure
+
+
+def _convert_columns(arrays: Mapping, schema: Schema, may_be_null: frozenset) -> dict:
+    """:func:`_convert_block`'s conversion, raising :class:`_RowFailure` for the first broken rule (fields in
+    schema order, each field's rules in their order)."""
     out = {}
     for f in schema.fields:
         a = arrays.get(f.name)
@@ -1363,7 +1402,16 @@ class _BlockWork:
             self.misses += 1
             if self.misses >= _TYPED_MISSES:
                 self.typed = None
-        arrays, block = _read_block(block, self.names)
+        try:
+            arrays, block = _read_block(block, self.names)
+        except _RowFailure as e:
+            if e.before is not None:  # a row before the malformed one may break a rule: it comes first
+                try:
+                    _convert_block(e.before, self.schema)
+                except _RowFailure as earlier:
+                    earlier.extra = e.extra
+                    raise earlier from None
+            raise
         try:
             return _convert_block(arrays, self.schema), block
         except _RowFailure as e:

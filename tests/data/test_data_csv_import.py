@@ -178,6 +178,22 @@ def test_id_of_exactly_256_characters_is_fine():
     assert len(t.strings("USER_ID")[0]) == 256
 
 
+@pytest.mark.parametrize("quoted", [False, True], ids=["fast-path", "csv-module-path"])
+@pytest.mark.parametrize("line3,line5", [
+    (b"u3,i3,yesterday", b"u" + b"x" * 256 + b",i5,1586731605"),   # a rule of a later column
+    (b"u3,,1586731603", b"u" + b"x" * 256 + b",i5,1586731605"),
+    (b"u3,i3,yesterday", b"u5,i5"),                                # a row with too few fields
+    (b"u" + b"x" * 256 + b",i3,1586731603", b"u5,i5,1,2"),
+])
+def test_of_two_broken_rows_in_a_block_the_earlier_is_reported(line3, line5, quoted):
+    data = b"USER_ID,ITEM_ID,TIMESTAMP\nu2,i2,1586731602\n" + line3 + b"\nu4,i4,1586731604\n" + line5 + b"\n"
+    if quoted:
+        data = data.replace(b"u2,", b'"u2",')
+    with pytest.raises(ImportFailure) as e:
+        parse_csv(data, TUTORIAL)
+    assert "line 3" in e.value.reason, e.value.reason
+
+
 def test_categorical_value_over_1000_chars_fails():
     ok = "a" * 1000 + "|" + "b" * 1000  # each value ≤1000: fine
     t = parse_csv(f"ITEM_ID,GENRES,CREATION_TIMESTAMP\n1,{ok},1\n".encode(), ITEMS)
