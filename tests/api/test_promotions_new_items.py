@@ -3,13 +3,10 @@ User-Personalization-v2, promote by CREATION_TIMESTAMP"), newest first, after an
 
 from __future__ import annotations
 
-import random
-
 import boto3
 
 from ..helpers import wait_for
-from .test_events import make_group, schema_json
-from .test_schema_replacement_training import _import
+from .test_schema_replacement_training import _import, small_catalogue
 
 ITEMS = [{"name": "ITEM_ID", "type": "string"}, {"name": "GENRE", "type": "string", "categorical": True},
          {"name": "CREATION_TIMESTAMP", "type": "long"}]
@@ -18,14 +15,7 @@ ITEMS = [{"name": "ITEM_ID", "type": "string"}, {"name": "GENRE", "type": "strin
 def test_a_promotion_of_new_items_promotes_the_items_the_model_never_saw(personalize_mock):
     p, s3 = boto3.client("personalize"), boto3.client("s3")
     rt, events = boto3.client("personalize-runtime"), boto3.client("personalize-events")
-    s3.create_bucket(Bucket="bucket")
-    interactions = schema_json("Interactions", [{"name": "USER_ID", "type": "string"},
-                                                {"name": "ITEM_ID", "type": "string"},
-                                                {"name": "TIMESTAMP", "type": "long"}])
-    group, ids = make_group(p, (("Interactions", interactions), ("Items", schema_json("Items", ITEMS))))
-    rng = random.Random(3)
-    _import(p, s3, ids["Interactions"], "i.csv", "USER_ID,ITEM_ID,TIMESTAMP\n" + "".join(
-        f"u{rng.randint(1, 60)},i{rng.randint(1, 40)},{1_600_000_000 + k}\n" for k in range(2000)))
+    group, ids = small_catalogue(p, s3, ITEMS, users=60, rows=2000, seed=3)
     _import(p, s3, ids["Items"], "it.csv", "ITEM_ID,GENRE,CREATION_TIMESTAMP\n" + "".join(
         f"i{k},Drama,1500000000\n" for k in range(1, 41)))
     solution = p.create_solution(name="up2", datasetGroupArn=group,

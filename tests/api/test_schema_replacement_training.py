@@ -27,6 +27,21 @@ def _import(p, s3, dataset, key, text, mode="FULL"):
         "status"] == "ACTIVE"
 
 
+def small_catalogue(p, s3, item_fields: list, users: int, rows: int, seed: int):
+    """``(group ARN, {datasetType: dataset ARN})``: a group with Items (``item_fields``, empty) and
+    Interactions (USER_ID, ITEM_ID, TIMESTAMP) holding ``rows`` random events of ``users`` users on items
+    i1..i40, imported from the S3 bucket "bucket" (created here)."""
+    s3.create_bucket(Bucket="bucket")
+    interactions = schema_json("Interactions", [{"name": "USER_ID", "type": "string"},
+                                                {"name": "ITEM_ID", "type": "string"},
+                                                {"name": "TIMESTAMP", "type": "long"}])
+    group, ids = make_group(p, (("Interactions", interactions), ("Items", schema_json("Items", item_fields))))
+    rng = random.Random(seed)
+    _import(p, s3, ids["Interactions"], "i.csv", "USER_ID,ITEM_ID,TIMESTAMP\n" + "".join(
+        f"u{rng.randint(1, users)},i{rng.randint(1, 40)},{1_600_000_000 + k}\n" for k in range(rows)))
+    return group, ids
+
+
 def _similar_to_n1(p, rt, solution, name):
     version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
     assert wait_for(lambda: p.describe_solution_version(solutionVersionArn=version), "solutionVersion")[
@@ -38,14 +53,7 @@ def _similar_to_n1(p, rt, solution, name):
 
 def test_a_solution_created_before_update_dataset_does_not_train_on_the_new_column(personalize_mock):
     p, s3, rt = boto3.client("personalize"), boto3.client("s3"), boto3.client("personalize-runtime")
-    s3.create_bucket(Bucket="bucket")
-    interactions = schema_json("Interactions", [{"name": "USER_ID", "type": "string"},
-                                                {"name": "ITEM_ID", "type": "string"},
-                                                {"name": "TIMESTAMP", "type": "long"}])
-    group, ids = make_group(p, (("Interactions", interactions), ("Items", schema_json("Items", FIELDS))))
-    rng = random.Random(2)
-    _import(p, s3, ids["Interactions"], "i.csv", "USER_ID,ITEM_ID,TIMESTAMP\n" + "".join(
-        f"u{rng.randint(1, 80)},i{rng.randint(1, 40)},{1_600_000_000 + k}\n" for k in range(3000)))
+    group, ids = small_catalogue(p, s3, FIELDS, users=80, rows=3000, seed=2)
     # G says nothing (one value); the cold items n1..n5 have no interactions
     _import(p, s3, ids["Items"], "it.csv", "ITEM_ID,G\n" + "".join(f"{i},same\n" for i in
                                                                  [f"i{k}" for k in range(1, 41)] + ["n1"]))
