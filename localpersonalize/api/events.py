@@ -14,6 +14,7 @@ import secrets
 import uuid
 
 from ..control import lifecycle
+from ..control.arns import dataset_arn
 from ..data import records
 from ..data.csv_import import ImportFailure
 from ..errors import (
@@ -109,11 +110,10 @@ def put_events(ctx, p):
     if dataset is None:
         raise InvalidInputException("The dataset group has no Interactions dataset: create one (it may stay "
                                     "empty) before recording events.")
-    with ctx.store.lock:  # as Put* records: not into a dataset still being created, or being deleted
-        res = ctx.store.all("dataset", lambda d: d.parent == group.arn and d.extra["type"] == "INTERACTIONS")
-        if res and res[0].status != lifecycle.ACTIVE:
-            raise InvalidInputException(f"The Interactions dataset {res[0].arn} is not ACTIVE (status: "
-                                        f"{res[0].status}); events can be recorded once it is.")
+    res = ctx.store.find(dataset_arn(group.arn, "INTERACTIONS"))
+    if res is not None and res.status != lifecycle.ACTIVE:  # as Put* records: not while created or deleted
+        raise InvalidInputException(f"The Interactions dataset {res.arn} is not ACTIVE (status: {res.status}); "
+                                    f"events can be recorded once it is.")
     user_id = p.get("userId")
     rows = _rows(lambda e, k: records.event_record(e, user_id, dataset.schema, k), p["eventList"])
     _store(dataset, rows, sessions=[p["sessionId"]] * len(rows), event_ids=[e.get("eventId") for e in p["eventList"]])

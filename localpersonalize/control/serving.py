@@ -343,6 +343,20 @@ DRAW_TABLE_CACHE_SIZE = 16
 _DRAW_TABLES = WeakLRU(DRAW_TABLE_CACHE_SIZE)
 
 
+def _item_columns(data) -> list:
+    """The ``ITEM_ID`` code columns of the group's Interactions and Items datasets (those it has)."""
+    return [ds.codes("ITEM_ID") for t in ("INTERACTIONS", "ITEMS") if (ds := data.dataset(t)) is not None]
+
+
+def _items_with_rows(columns: list, n: int) -> np.ndarray:
+    """bool[n]: the items with a row in one of ``columns`` (:func:`_item_columns`): the items of the data
+    now (an item whose rows were all deleted, or dropped by a FULL import, is not one, spec 40 §11.3)."""
+    in_data = np.zeros(n, bool)
+    for c in columns:
+        in_data[c[(c >= 0) & (c < n)]] = True
+    return in_data
+
+
 def _draw_table(data, ds, config: expl.ExplorationConfig) -> expl.DrawTable:
     """The exploration pool of the whole catalogue as a :class:`~..engine.exploration.DrawTable`: the
     items of the data now (a row in Items or in Interactions: an item whose rows were all deleted, or
@@ -351,15 +365,11 @@ def _draw_table(data, ds, config: expl.ExplorationConfig) -> expl.DrawTable:
     ``ITEM_ID`` columns' identities, as :class:`_Cache`), catalogue size and cut-off, so requests on
     unchanged data build it once; each request's eligible items restrict it (``blend_block``'s
     ``allowed``)."""
-    col = ds.codes("ITEM_ID")
-    items_ds = data.dataset("ITEMS")
-    columns = [col] if items_ds is None else [col, items_ds.codes("ITEM_ID")]
+    columns = _item_columns(data)
     key = (*map(id, columns), len(data.items), config.age_cut_off_days)
     table = _DRAW_TABLES.get(key)
     if table is None:
-        in_data = np.zeros(len(data.items), bool)
-        for c in columns:
-            in_data[c[(c >= 0) & (c < len(in_data))]] = True
+        in_data = _items_with_rows(columns, len(data.items))
         pool = expl.exploration_pool(_item_ages(data, ds), config.age_cut_off_days, in_data)
         table = expl.DrawTable.from_pool(pool, expl.exploration_bonus(_item_counts(data, ds), impression_counts(data)))
         _DRAW_TABLES.put(key, table, columns)
@@ -665,15 +675,9 @@ def with_new_items(served: Served, ranked: Ranked, allowed: np.ndarray, k: int) 
     n, m = served.n_items, len(allowed)
     if len(ranked) >= k or m <= n:
         return ranked
-    data = served.data
-    in_data = np.zeros(m, bool)
-    for dataset_type in ("INTERACTIONS", "ITEMS"):
-        ds = data.dataset(dataset_type)
-        if ds is not None:
-            c = ds.codes("ITEM_ID")
-            in_data[c[(c >= 0) & (c < m)]] = True
+    in_data = _items_with_rows(_item_columns(served.data), m)
     new = np.flatnonzero(allowed[n:] & in_data[n:]) + n
-    created = training.item_created(data, m)
+    created = training.item_created(served.data, m)
     newest = -created[new] if created is not None else np.zeros(len(new))
     new = new[np.lexsort((-new, np.nan_to_num(newest, nan=np.inf)))][:k - len(ranked)]
     return Ranked.of(np.r_[ranked.codes, new], np.r_[ranked.scores, np.full(len(new), np.nan)],
