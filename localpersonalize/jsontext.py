@@ -50,8 +50,9 @@ def loads(text: str | bytes):
         raise NotJSONText("nests JSON values too deeply") from None
     except UnicodeDecodeError:
         raise NotJSONText("is not valid JSON (not UTF-8 text)") from None
-    except ValueError:  # int("1" * 4301): Python's limit on converting long digit strings
-        raise NotJSONText(f"holds an integer of more than {sys.get_int_max_str_digits()} digits") from None
+    except ValueError:  # int("1" * 4301): Python's limit on converting long digit strings (3.10.7+)
+        limit = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
+        raise NotJSONText(f"holds an integer of more than {limit} digits") from None
     if lone_surrogate(text, doc):
         raise NotJSONText("holds a string with an unpaired UTF-16 surrogate (such as \\ud800), which is not "
                           "Unicode text")
